@@ -1,0 +1,29 @@
+# Everything a developer runs. The README's two commands are `make run` and `make test`.
+.PHONY: run serve test setup train validate stories pytest evaluate benchmark chat
+
+run:            ## set up, train if needed, start both servers, chat in the terminal (demo mode)
+	scripts/run.sh
+
+serve:          ## the same, servers only (no terminal chat)
+	scripts/run.sh --serve
+
+test:           ## every test: data validation, test stories, pytest (unit, PostgreSQL, live servers)
+	scripts/test.sh
+
+setup:          ## .venv with Python 3.10 and the pinned dependencies
+	scripts/bootstrap.sh
+
+train:          ## train into models/ if the data, config or content changed
+	scripts/bootstrap.sh && scripts/train_if_changed.sh
+
+validate:
+	.venv/bin/rasa data validate --domain domain
+
+evaluate:       ## held-out NLU evaluation: Korean pipeline vs Rasa's stock pipeline (docs/nlu.md)
+	scripts/bootstrap.sh && .venv/bin/python scripts/evaluate_nlu.py
+
+benchmark:      ## training, start-up, latency and memory numbers (README), vs a stock rasa init bot
+	scripts/bootstrap.sh && scripts/train_if_changed.sh && .venv/bin/python scripts/benchmark.py
+
+chat:           ## terminal chat with servers started by `make serve`
+	.venv/bin/python scripts/chat.py

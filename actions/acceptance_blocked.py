@@ -1,0 +1,189 @@
+"""Q3: 콜마너 "발주사의 정책에 따라 현재 해당 콜은 배차 진행이 어렵습니다".
+
+문의 재확인 (triage) → ① 공감 → ② 발주사 확인 → ③ 본인확인 → 조회 → ⓐ / ⓑ / 내역 없음.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import driver_token, entity_values, latest_intent, latest_text, run_blocking
+from actions.handoff import hand_over
+from consignment.admin_db import default_repository
+from consignment.identity import phone_digest
+from consignment.restriction import RESPONSES, RestrictionAnswer, answer_restriction_inquiry
+from consignment.vocabulary import (
+    CONSIGNMENT_CALL,
+    KAKAO_MOBILITY,
+    PARTNER_CALL,
+    vocabulary,
+)
+from korean_nlu.text import extract_driver_name, mask_phone, normalize_phone
+
+logger = logging.getLogger(__name__)
+
+CONSIGNMENT = "consignment"
+ASK_AGAIN = "ask_again"
+HANDOFF = "handoff"
+OTHER_COMPANY = "다른 업체"
+MAX_FORM_RETRIES = 2
+
+# Slots of one inquiry, cleared when it starts and when it is answered.
+INQUIRY_SLOTS = ("ordering_company", "driver_name", "phone_number", "phone_digest")
+
+
+def triage(tracker: Tracker) -> str:
+    """문의 재확인: is this the 콜마너 consignment restriction, another call type, or unclear?"""
+    vocab = vocabulary()
+    intent = latest_intent(tracker)
+    text = latest_text(tracker)
+    if tracker.get_slot("triage") == ASK_AGAIN and intent in ("affirm", "deny"):
+        return CONSIGNMENT if intent == "affirm" else HANDOFF
+    named_types = entity_values(tracker, "call_type")
+    partner_context = bool(entity_values(tracker, "partner_app")) or vocab.mentions_partner_app(
+        text
+    ) or vocab.quotes_restriction_message(text)
+    # 제휴콜 in a 콜마너 context is this article's 위탁콜 (CONTRACT §3.2)
+    if CONSIGNMENT_CALL in named_types or (partner_context and PARTNER_CALL in named_types):
+        return CONSIGNMENT
+    other_types = [t for t in named_types if t not in (CONSIGNMENT_CALL, PARTNER_CALL)]
+    if other_types:
+        return HANDOFF
+    if partner_context:
+        return CONSIGNMENT
+    return ASK_AGAIN
+
+
+class ActionTriageAcceptanceBlocked(Action):
+    def name(self) -> Text:
+        return "action_triage_acceptance_blocked"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        decision = triage(tracker)
+        events: List[Dict[Text, Any]] = [SlotSet("triage", decision)]
+        if decision == CONSIGNMENT:
+            dispatcher.utter_message(response="utter_empathy")
+            companies = entity_values(tracker, "ordering_company")
+            events += [SlotSet(slot, None) for slot in INQUIRY_SLOTS]
+            events += [
+                SlotSet("call_type", CONSIGNMENT_CALL),
+                SlotSet("ordering_company", companies[0] if companies else None),
+                SlotSet("form_retries", 0),
+            ]
+        elif decision == HANDOFF:
+            other = [t for t in entity_values(tracker, "call_type") if t != CONSIGNMENT_CALL]
+            if other:
+                events.append(SlotSet("call_type", other[0]))
+            dispatcher.utter_message(
+                response="utter_guidance_differs_by_call_type",
+                call_type=other[0] if other else "위탁콜 외",
+            )
+        else:
+            dispatcher.utter_message(response="utter_ask_inquiry_again")
+        return events
+
+
+class ValidateRestrictionForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_restriction_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        if (tracker.get_slot("form_retries") or 0) >= MAX_FORM_RETRIES:
+            return []  # ends the form; the answer action hands over
+        company = tracker.get_slot("ordering_company")
+        if company and not vocabulary().is_kakao(company):
+            return ["ordering_company"]  # another company: no 본인확인 needed
+        return domain_slots
+
+    def validate_ordering_company(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        vocab = vocabulary()
+        named = entity_values(tracker, "ordering_company")
+        if value in (OTHER_COMPANY, KAKAO_MOBILITY):  # from the 네 / 아니요 buttons
+            company = value
+        else:
+            company = named[0] if named else vocab.company_in(str(value or ""))
+        if company is None:
+            dispatcher.utter_message(response="utter_ordering_company_hint")
+            return _retry(tracker, "ordering_company")
+        if vocab.is_kakao(company):
+            if not tracker.get_slot("driver_name") or not tracker.get_slot("phone_number"):
+                dispatcher.utter_message(response="utter_start_identity_check")
+            return {"ordering_company": KAKAO_MOBILITY, "form_retries": 0}
+        return {"ordering_company": company, "form_retries": 0}
+
+    def validate_driver_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        name = extract_driver_name(str(value or ""))
+        if name is None:
+            dispatcher.utter_message(response="utter_invalid_driver_name")
+            return _retry(tracker, "driver_name")
+        return {"driver_name": name, "form_retries": 0}
+
+    def validate_phone_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        phone = normalize_phone(str(value or ""))
+        if phone is None:
+            dispatcher.utter_message(response="utter_invalid_phone_number")
+            return _retry(tracker, "phone_number")
+        # the slot keeps only the masked number; the lookup compares the digest (CONTRACT §4)
+        return {
+            "phone_number": mask_phone(phone),
+            "phone_digest": phone_digest(phone),
+            "form_retries": 0,
+        }
+
+
+def _retry(tracker: Tracker, slot: str) -> Dict[Text, Any]:
+    return {slot: None, "form_retries": (tracker.get_slot("form_retries") or 0) + 1}
+
+
+class ActionAnswerAcceptanceRestriction(Action):
+    def name(self) -> Text:
+        return "action_answer_acceptance_restriction"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        company: Optional[str] = tracker.get_slot("ordering_company")
+        reset = [SlotSet(slot, None) for slot in INQUIRY_SLOTS] + [
+            SlotSet("triage", None),
+            SlotSet("form_retries", 0),
+        ]
+        if not company or (tracker.get_slot("form_retries") or 0) >= MAX_FORM_RETRIES:
+            return hand_over(dispatcher, tracker, "misunderstanding") + reset
+        if not vocabulary().is_kakao(company):
+            if company == OTHER_COMPANY:
+                dispatcher.utter_message(response="utter_ask_other_company")
+            else:
+                dispatcher.utter_message(response="utter_ask_other_company_named", ordering_company=company)
+            return reset
+        dispatcher.utter_message(response="utter_please_wait")
+        answer = await run_blocking(
+            answer_restriction_inquiry,
+            driver_token(tracker),
+            tracker.get_slot("driver_name"),
+            tracker.get_slot("phone_digest"),
+            default_repository(),
+        )
+        if answer.kind == RestrictionAnswer.SUSPENDED:
+            dispatcher.utter_message(response=RESPONSES[answer.kind], reason=answer.reason)
+        else:
+            dispatcher.utter_message(response=RESPONSES[answer.kind])
+        return reset

@@ -1,0 +1,51 @@
+"""Small readers of the tracker shared by the actions."""
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any, Callable, List, Optional, TypeVar
+
+from rasa_sdk import Tracker
+
+from consignment.identity import TOKEN_METADATA_KEY
+
+T = TypeVar("T")
+
+
+def entity_values(tracker: Tracker, entity: str) -> List[str]:
+    """Values of one entity type in the latest message, in order, without repeats."""
+    values: List[str] = []
+    for found in tracker.latest_message.get("entities", []) or []:
+        if found.get("entity") == entity and found.get("value") not in values:
+            values.append(found.get("value"))
+    return values
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def driver_token(tracker: Tracker) -> Optional[str]:
+    """The driver token the channel passed with the *current* message (CONTRACT §4)."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    token = metadata.get(TOKEN_METADATA_KEY)
+    return token if isinstance(token, str) else None
+
+
+def driver_messages(tracker: Tracker) -> List[str]:
+    return [
+        event.get("text") or ""
+        for event in tracker.events
+        if event.get("event") == "user" and not (event.get("text") or "").startswith("/")
+    ]
+
+
+async def run_blocking(function: Callable[..., T], *args: Any) -> T:
+    """Database calls run in a thread: a blocking call would stall the whole action server."""
+    return await asyncio.get_running_loop().run_in_executor(
+        None, functools.partial(function, *args)
+    )

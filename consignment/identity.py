@@ -1,0 +1,123 @@
+"""본인확인 (CONTRACT §4): who the driver in a chat is, and whether they may see a record.
+
+The driver app opens the chat with a driver token (JWT, HS256, DRIVER_TOKEN_SECRET, `sub` =
+driver id, `exp` required). A suspension reason is disclosed only when, at lookup time, the
+token is valid and unexpired and the name and phone given in chat match the record of the
+token's driver. Every failure is the same answer to the driver: nothing from the record.
+
+The phone number never sits in a slot: the chat keeps a keyed digest of it, compared here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import unicodedata
+from dataclasses import dataclass
+from typing import Optional
+
+import jwt
+
+from consignment import settings
+
+logger = logging.getLogger(__name__)
+
+ALGORITHM = "HS256"
+TOKEN_METADATA_KEY = "driver_token"
+
+
+class IdentityNotVerified(Exception):
+    """Why a driver could not be verified. For logs only: the driver hears one message."""
+
+    NO_TOKEN = "no_token"
+    INVALID_TOKEN = "invalid_token"
+    EXPIRED_TOKEN = "expired_token"
+    NO_SECRET = "no_secret_configured"
+    UNKNOWN_DRIVER = "unknown_driver"
+    MISMATCH = "name_or_phone_mismatch"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def verify_driver_token(
+    token: Optional[str], secret: Optional[str] = None, now: Optional[dt.datetime] = None
+) -> str:
+    """The driver id the token was issued for; raises IdentityNotVerified otherwise."""
+    secret = secret if secret is not None else settings.driver_token_secret()
+    if not secret:
+        raise IdentityNotVerified(IdentityNotVerified.NO_SECRET)
+    if not token or not isinstance(token, str):
+        raise IdentityNotVerified(IdentityNotVerified.NO_TOKEN)
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],  # a token saying alg "none" or RS256 is refused here
+            options={"require": ["exp", "sub"], "verify_exp": now is None},
+        )
+    except jwt.ExpiredSignatureError:
+        raise IdentityNotVerified(IdentityNotVerified.EXPIRED_TOKEN) from None
+    except jwt.PyJWTError:
+        raise IdentityNotVerified(IdentityNotVerified.INVALID_TOKEN) from None
+    if now is not None and claims["exp"] <= now.timestamp():
+        raise IdentityNotVerified(IdentityNotVerified.EXPIRED_TOKEN)
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not subject:
+        raise IdentityNotVerified(IdentityNotVerified.INVALID_TOKEN)
+    return subject
+
+
+def mint_driver_token(
+    driver_id: str, secret: str, ttl: dt.timedelta = dt.timedelta(hours=1), now: Optional[dt.datetime] = None
+) -> str:
+    """A driver token as the driver app would issue it (demo mode, tests, benchmarks)."""
+    issued = now or dt.datetime.now(dt.timezone.utc)
+    return jwt.encode(
+        {"sub": driver_id, "iat": int(issued.timestamp()), "exp": int((issued + ttl).timestamp())},
+        secret,
+        algorithm=ALGORITHM,
+    )
+
+
+def phone_digest(phone: str, secret: Optional[str] = None) -> str:
+    """Keyed digest of a normalised phone number: comparable, not reversible without the key."""
+    key = (secret if secret is not None else settings.driver_token_secret()) or ""
+    return hmac.new(
+        hashlib.sha256(b"phone-digest:" + key.encode()).digest(), phone.encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def same_name(given: str, on_record: str) -> bool:
+    def norm(name: str) -> str:
+        return "".join(unicodedata.normalize("NFC", name).split())
+
+    return bool(given) and norm(given) == norm(on_record)
+
+
+@dataclass(frozen=True)
+class VerifiedDriver:
+    driver_id: str
+
+
+def verify_driver(
+    token: Optional[str],
+    given_name: Optional[str],
+    given_phone_digest: Optional[str],
+    find_driver,
+    secret: Optional[str] = None,
+    now: Optional[dt.datetime] = None,
+) -> VerifiedDriver:
+    """Checks the token, then name and phone against the token's driver (find_driver(id))."""
+    driver_id = verify_driver_token(token, secret, now)
+    driver = find_driver(driver_id)
+    if driver is None:
+        raise IdentityNotVerified(IdentityNotVerified.UNKNOWN_DRIVER)
+    phone_ok = bool(given_phone_digest) and hmac.compare_digest(
+        given_phone_digest, phone_digest(driver.phone, secret)
+    )
+    if not (phone_ok and same_name(given_name or "", driver.name)):
+        raise IdentityNotVerified(IdentityNotVerified.MISMATCH)
+    return VerifiedDriver(driver_id)

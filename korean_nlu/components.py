@@ -1,0 +1,195 @@
+"""Rasa graph components of the Korean NLU pipeline (config.yml names them).
+
+- KiwiTokenizer: morpheme tokens with exact offsets, normalised forms as lemmas.
+- JamoCountVectorsFeaturizer: character n-grams over jamo, so that a typo (콜마나/콜마너,
+  안되여/안돼요) shares most features with the right spelling.
+- KoreanEntityRuler: closed vocabularies through spaCy's EntityRuler, plus phone numbers.
+- KoreanEntityNormalizer: one value per thing (CONTRACT §2) whichever extractor found it.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
+    CountVectorsFeaturizer,
+)
+from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from korean_nlu import analyzer
+from korean_nlu.text import extract_driver_name, find_phone_numbers, to_jamo
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
+)
+class KiwiTokenizer(Tokenizer):
+    """Tokenizes Korean with Kiwi; tokens index the original message text."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            # Rasa's Tokenizer base class reads these two
+            "intent_tokenization_flag": False,
+            "intent_split_symbol": "_",
+            "token_pattern": None,
+            "prefix_separator_symbol": None,
+        }
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> KiwiTokenizer:
+        analyzer.kiwi()  # load the model now, not on the first message
+        return cls(config)
+
+    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+        text = message.get(attribute)
+        tokens = [
+            Token(piece.text, piece.start, end=piece.end, lemma=piece.lemma)
+            for piece in analyzer.pieces(text)
+        ]
+        if not tokens:  # Rasa expects at least one token (e.g. a message of only spaces)
+            tokens = [Token(text, 0, end=len(text), lemma=text)]
+        return self._apply_token_pattern(tokens)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
+)
+class JamoCountVectorsFeaturizer(CountVectorsFeaturizer):
+    """CountVectorsFeaturizer over the jamo spelling of each token's text."""
+
+    def _process_tokens(self, tokens: List[Text], attribute: Text = TEXT) -> List[Text]:
+        tokens = super()._process_tokens(tokens, attribute)
+        if attribute != TEXT:
+            return tokens
+        return [to_jamo(token) for token in tokens]
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
+)
+class KoreanEntityRuler(GraphComponent, EntityExtractorMixin):
+    """Call types, ordering companies, the partner app and places from the content files
+    (spaCy EntityRuler over Kiwi tokens), and mobile phone numbers (pattern)."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> KoreanEntityRuler:
+        from korean_nlu.spacy_pipeline import korean_nlp
+
+        korean_nlp()  # build the patterns once, at start-up
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        from korean_nlu.spacy_pipeline import ruled_entities
+
+        for message in messages:
+            text = message.get(TEXT) or ""
+            found = ruled_entities(text) + [
+                {"entity": "phone_number", "start": start, "end": end, "value": number}
+                for start, end, number in find_phone_numbers(text)
+            ]
+            found = self.add_extractor_name(found)
+            message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
+)
+class KoreanEntityNormalizer(GraphComponent, EntityExtractorMixin):
+    """Normalises entity values and keeps one entity per span.
+
+    Where DIET and the ruler found the same thing, the ruler's (exact, normalised) entity wins;
+    DIET still contributes what the closed vocabularies cannot know: names, unlisted companies,
+    places spelled in ways the gazetteer lacks.
+    """
+
+    PREFERRED_EXTRACTOR = "KoreanEntityRuler"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> KoreanEntityNormalizer:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            entities = message.get(ENTITIES, [])
+            if entities:
+                message.set(ENTITIES, normalize_entities(entities), add_to_output=True)
+        return messages
+
+
+def normalize_entities(entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    ranked = sorted(
+        entities,
+        key=lambda e: (
+            e.get("extractor") != KoreanEntityNormalizer.PREFERRED_EXTRACTOR,
+            -(e["end"] - e["start"]),
+        ),
+    )
+    kept: List[Dict[Text, Any]] = []
+    for entity in ranked:
+        if any(_overlaps(entity, other) for other in kept):
+            continue
+        value = normalized_value(entity["entity"], str(entity.get("value", "")))
+        if value is None:
+            continue
+        kept.append({**entity, "value": value})
+    return sorted(kept, key=lambda e: e["start"])
+
+
+def normalized_value(entity: Text, value: Text) -> Optional[Text]:
+    """The contract's value for an entity (None: not a valid one, drop it)."""
+    from consignment.regions import short_form
+    from consignment.vocabulary import vocabulary
+
+    vocab = vocabulary()
+    if entity == "phone_number":
+        numbers = list(find_phone_numbers(value))
+        return numbers[0][2] if numbers else None
+    if entity == "ordering_company":
+        return vocab.canonical_company(value)
+    if entity == "call_type":
+        return vocab.canonical_call_type(value)
+    if entity == "partner_app":
+        return vocab.canonical_partner_app(value) or value
+    if entity == "region":
+        return short_form(value)
+    if entity == "driver_name":
+        return extract_driver_name(value)
+    return value
+
+
+def _overlaps(a: Dict[Text, Any], b: Dict[Text, Any]) -> bool:
+    return a["start"] < b["end"] and b["start"] < a["end"]

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Trains into models/ when the training inputs changed since the last training; else does nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+fingerprint=$(find config.yml domain data content korean_nlu -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' -o -name '*.tsv' \) -print0 \
+  | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+stamp=models/.fingerprint
+if [ -f models/current.tar.gz ] && [ "$(cat "$stamp" 2>/dev/null)" = "$fingerprint" ]; then
+  exit 0
+fi
+echo "training the assistant (data or config changed)…"
+mkdir -p models
+start=$(date +%s)
+.venv/bin/rasa train --domain domain --fixed-model-name current --out models --quiet
+echo "$fingerprint" > "$stamp"
+echo "trained in $(( $(date +%s) - start )) s → models/current.tar.gz"

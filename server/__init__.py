@@ -1,0 +1,1 @@
+"""Plug-ins that run inside the Rasa server: the tracker store (and, later, custom channels)."""

@@ -1,0 +1,342 @@
+"""Each action's answer, with the real domain and the demo data in a throw-away SQLite."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Dict, List, Optional
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.utils.io import raise_warning  # noqa: F401  (rasa's import side effects)
+from rasa.shared.nlu.interpreter import RegexInterpreter  # noqa: F401
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import consignment.admin_db as admin_db
+from actions.acceptance_blocked import (
+    ActionAnswerAcceptanceRestriction,
+    ActionTriageAcceptanceBlocked,
+    ValidateRestrictionForm,
+)
+from actions.handoff import ActionHandoff
+from actions.questions import ActionAnswerServiceRegions, ActionExplainConsignmentCall
+from consignment.identity import mint_driver_token, phone_digest
+from tests.conftest import PROJECT_ROOT, TEST_SECRET
+
+DOMAIN = Domain.load(str(PROJECT_ROOT / "domain"))
+DOMAIN_DICT = DOMAIN.as_dict()
+
+DEMO_DRIVERS = {
+    "D-1001": ("김민수", "010-1234-5678"),
+    "D-1002": ("이영희", "010-2345-6789"),
+    "D-1003": ("박철수", "010-3456-7890"),
+    "D-1004": ("최지훈", "010-4567-8901"),
+    "D-1005": ("정수진", "010-5678-9012"),
+    "D-1006": ("한동욱", "010-6789-0123"),
+    "D-1007": ("오세영", "010-7890-1234"),
+}
+
+
+@pytest.fixture(autouse=True)
+def demo_repository(sqlite_repository, monkeypatch):
+    monkeypatch.setattr(admin_db, "_default", sqlite_repository)
+    return sqlite_repository
+
+
+def tracker(
+    text: str = "",
+    intent: str = "inform",
+    entities: Optional[List[Dict[str, Any]]] = None,
+    slots: Optional[Dict[str, Any]] = None,
+    metadata: Optional[Dict[str, Any]] = None,
+) -> Tracker:
+    message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.99},
+        "entities": entities or [],
+        "metadata": metadata or {},
+    }
+    all_slots = {name: None for name in DOMAIN_DICT["slots"]}
+    all_slots.update(slots or {})
+    return Tracker("driver-1", all_slots, message, [{"event": "user", "text": text, "parse_data": message}], False, None, {}, "action_listen")
+
+
+def said(dispatcher: CollectingDispatcher) -> List[str]:
+    """The texts the driver would read: each response filled in like Rasa's generator does."""
+    texts = []
+    for message in dispatcher.messages:
+        name = message.get("response")
+        if name:
+            template = DOMAIN.responses[name][0]["text"]
+            values = {k: v for k, v in message.items() if k not in ("response", "text")}
+            values.update(values.pop("kwargs", {}) or {})
+            texts.append(template.format(**values) if values else template)
+        elif message.get("text"):
+            texts.append(message["text"])
+    return texts
+
+
+async def run(action, a_tracker: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, a_tracker, DOMAIN_DICT)
+    return said(dispatcher), events, dispatcher
+
+
+def slot_events(events) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+# ── Q1 / Q2 ─────────────────────────────────────────────────────────────────
+
+async def test_q1_gives_the_articles_definition():
+    texts, _, _ = await run(ActionExplainConsignmentCall(), tracker("위탁콜이 뭐예요", "ask_consignment_call"))
+    assert texts == ["위탁콜은 카카오가 발주한 콜을 CNMP(콜마너파트너사) 프로그램을 사용하는 기사가 배정받는 콜을 말합니다."]
+
+
+async def test_q1_adds_the_partner_driver_line_when_asked_who_drives():
+    texts, _, _ = await run(ActionExplainConsignmentCall(), tracker("제휴 기사가 누구예요", "ask_consignment_call"))
+    assert any("제휴 기사(위탁기사)는 콜마너 프로그램 앱을 통해" in t for t in texts)
+
+
+async def test_q2_without_a_place_gives_the_list_by_origin():
+    texts, _, _ = await run(ActionAnswerServiceRegions(), tracker("전국적으로 하나요", "ask_service_regions"))
+    assert texts[0].startswith("출발지 기준 서울, 부산, 인천, 광주, 울산, 경기, 강원, 천안, 제주, 대구, 경북, 목포, 대전 지역입니다.")
+
+
+async def test_q2_places_a_city_under_its_listed_province():
+    texts, _, _ = await run(
+        ActionAnswerServiceRegions(),
+        tracker("수원도 돼요?", "ask_service_regions", [{"entity": "region", "value": "수원", "start": 0, "end": 2}]),
+    )
+    assert "수원에서 출발하는 콜은 위탁콜 운영 지역(경기)에 포함됩니다" in texts[0]
+
+
+async def test_q2_says_asan_is_not_covered():
+    texts, _, _ = await run(
+        ActionAnswerServiceRegions(),
+        tracker("아산은요", "ask_service_regions", [{"entity": "region", "value": "아산", "start": 0, "end": 2}]),
+    )
+    assert texts[0].startswith("아산은(는) 현재 위탁콜 운영 지역이 아닙니다.")
+
+
+async def test_q2_gives_daejeons_start_date():
+    texts, _, _ = await run(
+        ActionAnswerServiceRegions(),
+        tracker("대전도 되나요", "ask_service_regions", [{"entity": "region", "value": "대전", "start": 0, "end": 2}]),
+    )
+    assert "2022년 4월 25일부터" in texts[0]
+
+
+async def test_q2_is_honest_about_an_unknown_place():
+    texts, _, _ = await run(
+        ActionAnswerServiceRegions(),
+        tracker("무릉도원도 돼요", "ask_service_regions", [{"entity": "region", "value": "무릉도원", "start": 0, "end": 4}]),
+    )
+    assert "확인하지 못했어요" in texts[0]
+
+
+# ── Q3 triage ───────────────────────────────────────────────────────────────
+
+async def test_a_colmaner_restriction_report_starts_the_flow_with_empathy():
+    texts, events, _ = await run(
+        ActionTriageAcceptanceBlocked(),
+        tracker("콜마너에서 콜 수락이 안 돼요", "report_acceptance_blocked",
+                [{"entity": "partner_app", "value": "콜마너", "start": 0, "end": 3}]),
+    )
+    assert slot_events(events)["triage"] == "consignment"
+    assert "확인 후 빠르게 안내해 드리겠습니다" in texts[0]
+
+
+async def test_a_quoted_restriction_message_without_the_app_name_starts_the_flow():
+    _, events, _ = await run(
+        ActionTriageAcceptanceBlocked(),
+        tracker("발주사의 정책에 따라 배차 진행이 어렵다고 떠요", "report_acceptance_blocked"),
+    )
+    assert slot_events(events)["triage"] == "consignment"
+
+
+async def test_an_ambiguous_report_is_asked_back_first():
+    texts, events, _ = await run(ActionTriageAcceptanceBlocked(), tracker("콜 수락이 안 돼요", "report_acceptance_blocked"))
+    assert slot_events(events)["triage"] == "ask_again"
+    assert "콜마너 앱에서 [발주사의 정책에 따라 현재 해당 콜은 배차 진행이 어렵습니다]" in texts[0]
+
+
+async def test_another_call_type_is_handed_over_with_its_type():
+    texts, events, _ = await run(
+        ActionTriageAcceptanceBlocked(),
+        tracker("예약콜 수락이 안 돼요", "report_acceptance_blocked", [{"entity": "call_type", "value": "예약콜", "start": 0, "end": 3}]),
+    )
+    assert slot_events(events) == {"triage": "handoff", "call_type": "예약콜"}
+    assert "콜타입(예약콜)에 따라 안내가 달라요" in texts[0]
+
+
+async def test_partner_call_in_a_colmaner_context_is_a_consignment_call():
+    _, events, _ = await run(
+        ActionTriageAcceptanceBlocked(),
+        tracker("콜마너에서 제휴콜이 안 잡혀요", "report_acceptance_blocked", [
+            {"entity": "partner_app", "value": "콜마너", "start": 0, "end": 3},
+            {"entity": "call_type", "value": "제휴콜", "start": 6, "end": 9},
+        ]),
+    )
+    assert slot_events(events)["triage"] == "consignment"
+
+
+async def test_yes_to_the_ask_back_starts_the_flow():
+    _, events, _ = await run(ActionTriageAcceptanceBlocked(), tracker("네", "affirm", slots={"triage": "ask_again"}))
+    assert slot_events(events)["triage"] == "consignment"
+
+
+# ── Q3 form validation ──────────────────────────────────────────────────────
+
+async def validate(slot: str, value: Any, text: str, intent: str = "inform", entities=None, slots=None):
+    a_tracker = tracker(text, intent, entities, {**(slots or {}), slot: value, "requested_slot": slot})
+    a_tracker.events.append({"event": "slot", "name": slot, "value": value})
+    texts, events, _ = await run(ValidateRestrictionForm(), a_tracker)
+    return texts, slot_events(events)
+
+
+async def test_a_kakao_answer_is_normalised_and_identity_check_announced():
+    texts, slots = await validate("ordering_company", "카카오모빌리티", "카모요",
+                                  entities=[{"entity": "ordering_company", "value": "카카오모빌리티", "start": 0, "end": 2}])
+    assert slots["ordering_company"] == "카카오모빌리티"
+    assert any("본인확인" in t for t in texts)
+
+
+async def test_another_company_ends_the_form_without_identity_questions():
+    _, slots = await validate("ordering_company", "티맵이요", "티맵이요")
+    assert slots["ordering_company"] == "티맵모빌리티"
+    assert "requested_slot" in slots and slots["requested_slot"] is None
+
+
+async def test_an_unusable_company_answer_is_asked_again_with_the_hint():
+    texts, slots = await validate("ordering_company", "글쎄요 잘", "글쎄요 잘")
+    assert slots["ordering_company"] is None
+    assert "(제휴)" in texts[0]
+
+
+async def test_a_name_answer_is_kept_without_its_wrapping():
+    _, slots = await validate("driver_name", "김민수입니다", "김민수입니다")
+    assert slots["driver_name"] == "김민수"
+
+
+async def test_a_bad_name_is_asked_again_clearly():
+    texts, slots = await validate("driver_name", "ㅋㅋㅋ", "ㅋㅋㅋ")
+    assert slots["driver_name"] is None and "한글 성함" in texts[0]
+
+
+async def test_a_phone_is_stored_masked_with_its_digest():
+    _, slots = await validate("phone_number", "01012345678", "01012345678")
+    assert slots["phone_number"] == "010-****-5678"
+    assert slots["phone_digest"] == phone_digest("010-1234-5678")
+
+
+async def test_a_bad_phone_is_asked_again_clearly():
+    texts, slots = await validate("phone_number", "1234", "1234")
+    assert slots["phone_number"] is None and "010으로 시작하는 번호" in texts[0]
+
+
+async def test_a_second_unusable_answer_in_a_row_ends_the_form():
+    _, slots = await validate("phone_number", "몰라요", "몰라요", slots={"form_retries": 1})
+    assert slots["form_retries"] == 2 and slots["requested_slot"] is None
+
+
+# ── Q3 answer ───────────────────────────────────────────────────────────────
+
+def identity_slots(driver_id: str, name: Optional[str] = None, phone: Optional[str] = None) -> Dict[str, Any]:
+    record_name, record_phone = DEMO_DRIVERS[driver_id]
+    return {
+        "ordering_company": "카카오모빌리티",
+        "driver_name": name or record_name,
+        "phone_number": "***",
+        "phone_digest": phone_digest(phone or record_phone),
+    }
+
+
+def with_token(driver_id: str) -> Dict[str, Any]:
+    return {"driver_token": mint_driver_token(driver_id, TEST_SECRET)}
+
+
+async def answer_for(driver_id: str, **kwargs) -> List[str]:
+    metadata = kwargs.pop("metadata", with_token(driver_id))
+    texts, _, _ = await run(
+        ActionAnswerAcceptanceRestriction(),
+        tracker("010-0000-0000", slots=identity_slots(driver_id, **kwargs), metadata=metadata),
+    )
+    return texts
+
+
+WAIT = "확인 감사합니다. 배차 제한 사유 확인 후 안내해 드릴게요. 잠시만 기다려주시겠습니까?"
+
+
+@pytest.mark.parametrize("driver_id,reason", [("D-1001", "운행 중 사고 발생 후 미신고"), ("D-1005", "음주 의심 신고에 따른 조사")])
+async def test_a_suspended_driver_hears_the_wait_line_and_the_suspension_reason(driver_id, reason):
+    texts = await answer_for(driver_id)
+    assert texts == [
+        WAIT,
+        f"기다려주셔서 감사합니다. 기사님께서는 카카오 T에서 {reason} 사유로 계정이 정지되어 콜마너에서도 콜수락이 제한되고 있습니다.",
+    ]
+
+
+@pytest.mark.parametrize("driver_id", ["D-1002", "D-1004", "D-1006"])
+async def test_a_driver_blocked_by_customers_hears_the_customer_block_answer(driver_id):
+    texts = await answer_for(driver_id)
+    assert texts[1].startswith("기다려주셔서 감사합니다. 특정 고객님의 요청으로 해당 고객님의 호출 건은 수락이 제한됩니다.")
+
+
+@pytest.mark.parametrize("driver_id", ["D-1003", "D-1007"])
+async def test_a_driver_with_nothing_on_record_is_pointed_to_colmaner_support(driver_id):
+    texts = await answer_for(driver_id)
+    assert "1688-6618" in texts[1]
+
+
+NOT_VERIFIED = "본인확인이 완료되지 않아 배차 제한 사유를 안내해 드릴 수 없습니다"
+
+
+async def test_without_a_token_nothing_from_the_record_is_said():
+    texts = await answer_for("D-1001", metadata={})
+    assert NOT_VERIFIED in texts[1] and "사고" not in " ".join(texts)
+
+
+async def test_someone_elses_token_discloses_nothing():
+    texts = await answer_for("D-1001", metadata=with_token("D-1003"))
+    assert NOT_VERIFIED in texts[1] and "사고" not in " ".join(texts)
+
+
+async def test_a_wrong_phone_discloses_nothing():
+    texts = await answer_for("D-1001", phone="010-1111-2222")
+    assert NOT_VERIFIED in texts[1]
+
+
+async def test_an_unknown_name_and_an_unmatched_record_get_the_same_answer():
+    stranger = await answer_for("D-1001", name="홍길동", phone="010-1111-2222")
+    mismatch = await answer_for("D-1003", name="김민수", phone="010-1234-5678", metadata=with_token("D-1003"))
+    assert stranger == mismatch
+
+
+async def test_a_database_outage_gets_an_apology_and_an_agent_offer(monkeypatch):
+    monkeypatch.setattr(admin_db, "_default", admin_db.AdminRepository(url="postgresql://postgres@127.0.0.1:1/x", load_demo_data=False))
+    texts = await answer_for("D-1001")
+    assert "지금 배차 제한 내역을 조회할 수 없어" in texts[1] and "사고" not in " ".join(texts)
+
+
+async def test_another_company_is_told_to_ask_that_company():
+    texts, _, _ = await run(ActionAnswerAcceptanceRestriction(), tracker(slots={"ordering_company": "티맵모빌리티"}))
+    assert texts == ["발주사가 티맵모빌리티인 경우, 배차 제한 사유는 티맵모빌리티(으)로 문의해 주셔야 합니다."]
+
+
+async def test_the_answer_clears_the_identity_slots():
+    _, events, _ = await run(ActionAnswerAcceptanceRestriction(), tracker(slots=identity_slots("D-1001"), metadata=with_token("D-1001")))
+    slots = slot_events(events)
+    assert slots["driver_name"] is None and slots["phone_digest"] is None
+
+
+# ── handoff ─────────────────────────────────────────────────────────────────
+
+async def test_handoff_packet_has_the_consultation_path_and_no_full_phone():
+    a_tracker = tracker("상담원 연결해 주세요", "request_human",
+                        slots={"call_type": "예약콜", "phone_number": "010-****-5678", "driver_name": "김민수"})
+    a_tracker.events.insert(0, {"event": "user", "text": "예약콜 수락이 안돼요 010-1234-5678"})
+    texts, _, dispatcher = await run(ActionHandoff(), a_tracker)
+    packet = dispatcher.messages[0]["custom"]["handoff"]
+    assert packet["consultation_path"] == "대리_기사 ▶ 배정/운행 ▶ 배정정책 ▶ 예약콜"
+    assert "010-1234-5678" not in str(packet)
+    assert texts[0].startswith("상담원에게 연결해 드릴게요.")

@@ -1,0 +1,101 @@
+"""본인확인 (CONTRACT §4): only a valid token whose driver matches the name and phone passes."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+
+import jwt
+import pytest
+
+from consignment.identity import (
+    IdentityNotVerified,
+    mint_driver_token,
+    phone_digest,
+    verify_driver,
+    verify_driver_token,
+)
+from tests.conftest import TEST_SECRET
+
+
+def token_for(driver_id="D-1001", **changes):
+    now = dt.datetime.now(dt.timezone.utc)
+    claims = {"sub": driver_id, "iat": int(now.timestamp()), "exp": int((now + dt.timedelta(hours=1)).timestamp())}
+    claims.update(changes)
+    claims = {k: v for k, v in claims.items() if v is not None}
+    return jwt.encode(claims, TEST_SECRET, algorithm="HS256")
+
+
+def refusal(callable_, *args, **kwargs) -> str:
+    with pytest.raises(IdentityNotVerified) as raised:
+        callable_(*args, **kwargs)
+    return raised.value.code
+
+
+def test_a_valid_token_names_its_driver():
+    assert verify_driver_token(mint_driver_token("D-1001", TEST_SECRET)) == "D-1001"
+
+
+def test_no_token_is_refused():
+    assert refusal(verify_driver_token, None) == IdentityNotVerified.NO_TOKEN
+
+
+def test_a_token_signed_with_another_secret_is_refused():
+    forged = jwt.encode({"sub": "D-1001", "exp": 4102444800}, "another-secret-of-enough-length!!", algorithm="HS256")
+    assert refusal(verify_driver_token, forged) == IdentityNotVerified.INVALID_TOKEN
+
+
+def test_an_unsigned_alg_none_token_is_refused():
+    def b64(part: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+
+    unsigned = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64({'sub': 'D-1001', 'exp': 4102444800})}."
+    assert refusal(verify_driver_token, unsigned) == IdentityNotVerified.INVALID_TOKEN
+
+
+def test_an_expired_token_is_refused():
+    expired = token_for(exp=int((dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)).timestamp()))
+    assert refusal(verify_driver_token, expired) == IdentityNotVerified.EXPIRED_TOKEN
+
+
+def test_a_token_without_exp_is_refused():
+    assert refusal(verify_driver_token, token_for(exp=None)) == IdentityNotVerified.INVALID_TOKEN
+
+
+def test_a_token_without_sub_is_refused():
+    assert refusal(verify_driver_token, token_for(sub=None)) == IdentityNotVerified.INVALID_TOKEN
+
+
+def test_nothing_verifies_when_no_secret_is_configured(monkeypatch):
+    monkeypatch.delenv("DRIVER_TOKEN_SECRET")
+    assert refusal(verify_driver_token, token_for()) == IdentityNotVerified.NO_SECRET
+
+
+def test_the_tokens_driver_with_matching_name_and_phone_is_verified(sqlite_repository):
+    verified = verify_driver(token_for("D-1001"), "김민수", phone_digest("010-1234-5678"), sqlite_repository.driver)
+    assert verified.driver_id == "D-1001"
+
+
+def test_another_drivers_name_and_phone_with_my_token_are_refused(sqlite_repository):
+    code = refusal(verify_driver, token_for("D-1003"), "김민수", phone_digest("010-1234-5678"), sqlite_repository.driver)
+    assert code == IdentityNotVerified.MISMATCH
+
+
+def test_the_right_name_with_a_wrong_phone_is_refused(sqlite_repository):
+    code = refusal(verify_driver, token_for("D-1001"), "김민수", phone_digest("010-9999-9999"), sqlite_repository.driver)
+    assert code == IdentityNotVerified.MISMATCH
+
+
+def test_the_right_phone_with_a_wrong_name_is_refused(sqlite_repository):
+    code = refusal(verify_driver, token_for("D-1001"), "김민준", phone_digest("010-1234-5678"), sqlite_repository.driver)
+    assert code == IdentityNotVerified.MISMATCH
+
+
+def test_a_token_for_a_driver_not_on_record_is_refused(sqlite_repository):
+    code = refusal(verify_driver, token_for("D-9999"), "김민수", phone_digest("010-1234-5678"), sqlite_repository.driver)
+    assert code == IdentityNotVerified.UNKNOWN_DRIVER
+
+
+def test_the_phone_digest_does_not_contain_the_number():
+    digest = phone_digest("010-1234-5678")
+    assert "1234" not in digest and "5678" not in digest and len(digest) == 64
