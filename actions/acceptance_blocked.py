@@ -112,11 +112,17 @@ class ValidateRestrictionForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         vocab = vocabulary()
-        named = entity_values(tracker, "ordering_company")
-        if value in (OTHER_COMPANY, KAKAO_MOBILITY):  # from the 네 / 아니요 buttons
-            company = value
+        text = latest_text(tracker)
+        named = entity_values(tracker, "ordering_company") + [vocab.company_in(text)]
+        others = [c for c in named if c and not vocab.is_kakao(c) and c != OTHER_COMPANY]
+        if others:  # "아니요 티맵이에요", "카카오 아니고 로지요"
+            company = others[0]
+        elif value == OTHER_COMPANY or vocab.says_other_company(text):
+            company = OTHER_COMPANY
+        elif value == KAKAO_MOBILITY or any(vocab.is_kakao(c) for c in named):
+            company = KAKAO_MOBILITY
         else:
-            company = named[0] if named else vocab.company_in(str(value or ""))
+            company = None
         if company is None:
             dispatcher.utter_message(response="utter_ordering_company_hint")
             return _retry(tracker, "ordering_company")
@@ -125,6 +131,16 @@ class ValidateRestrictionForm(FormValidationAction):
                 dispatcher.utter_message(response="utter_start_identity_check")
             return {"ordering_company": KAKAO_MOBILITY, "form_retries": 0}
         return {"ordering_company": company, "form_retries": 0}
+
+    async def extract_driver_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A name-shaped answer to the name question is taken whatever intent the NLU gave it
+        ("오세영" can look like a greeting); anything else is left to the mappings."""
+        if tracker.get_slot("requested_slot") != "driver_name":
+            return {}
+        name = extract_driver_name(latest_text(tracker))
+        return {"driver_name": name} if name else {}
 
     def validate_driver_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

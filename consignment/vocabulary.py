@@ -31,6 +31,7 @@ class Vocabulary:
     partner_app_aliases: Dict[str, str]
     restriction_message_signals: Tuple[str, ...]
     consignment_topics: Dict[str, Tuple[str, ...]]
+    other_company_phrases: Tuple[str, ...]
 
     def aliases(self, entity: str) -> Iterable[Tuple[str, str]]:
         """(alias as written in the content file, canonical value) for one entity type."""
@@ -52,10 +53,19 @@ class Vocabulary:
         return text.strip()
 
     def company_in(self, text: str) -> Optional[str]:
-        """The ordering company a free-text answer names ("티맵에서 온 콜이에요" → 티맵모빌리티)."""
+        """The ordering company a free-text answer names: 카카오모빌리티 for Kakao in any
+        spelling, another company as written ("티맵에서 온 콜이에요" → 티맵)."""
         folded = fold(text)
-        matches = [(len(fold(a)), v) for a, v in self.company_aliases.items() if fold(a) in folded]
-        return max(matches)[1] if matches else None
+        matches = [(len(fold(a)), a) for a in self.company_aliases if fold(a) in folded]
+        if not matches:
+            return None
+        alias = max(matches)[1]
+        return self.canonical_company(alias)
+
+    def says_other_company(self, text: str) -> bool:
+        """"아니요 다른 업체예요", "카카오 아니에요": another company, maybe unnamed."""
+        folded = fold(text)
+        return any(fold(phrase) in folded for phrase in self.other_company_phrases)
 
     def is_kakao(self, company: Optional[str]) -> bool:
         return bool(company) and _lookup(self.company_aliases, company) == KAKAO_MOBILITY
@@ -118,6 +128,7 @@ def vocabulary() -> Vocabulary:
         consignment_topics={
             topic: tuple(words) for topic, words in raw["consignment_topics"].items()
         },
+        other_company_phrases=tuple(raw["other_company_phrases"]),
     )
 
 

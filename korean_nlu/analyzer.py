@@ -75,12 +75,18 @@ def pieces(text: str) -> List[Piece]:
     groups: List[list] = []
     for morpheme in morphemes:
         start, end = morpheme.start, morpheme.start + morpheme.len
-        if groups and start < groups[-1][1]:
+        # join the previous group when spans overlap, or when the previous one has no width of
+        # its own (Kiwi's implied 이/VCP in 얼마에요 sits at 0 length before 에요)
+        if groups and (start < groups[-1][1] or groups[-1][0] == groups[-1][1]):
             group = groups[-1]
+            group[0] = min(group[0], start)
             group[1] = max(group[1], end)
             group[2].append(morpheme)
+        elif groups and start == end:  # zero-length morpheme after a token: part of it
+            groups[-1][2].append(morpheme)
         else:
             groups.append([start, end, [morpheme]])
+    groups = [group for group in groups if group[0] < group[1]]
     return [
         Piece(
             start=start,

@@ -62,6 +62,8 @@ def _patterns() -> List[dict]:
     patterns = []
     for entity in ("call_type", "ordering_company", "partner_app"):
         for alias, value in vocab.aliases(entity):
+            if entity == "ordering_company":
+                value = vocab.canonical_company(alias)  # only Kakao is normalised
             patterns.append({"label": entity, "pattern": alias, "id": value})
     for written, short in service_regions().spellings():
         patterns.append({"label": "region", "pattern": written, "id": short})

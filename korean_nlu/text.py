@@ -44,7 +44,8 @@ def mask_phone_numbers_in(text: str) -> str:
 _NAME_ENDINGS = re.compile(
     r"\s*(입니다|이구요|이고요|인데요|이에요|이예요|예요|에요|이요|요|임|입니당|이라고\s*합니다|라고\s*합니다)$"
 )
-_NAME_PREFIXES = re.compile(r"^(제\s*)?(이름|성함)?\s*(은|는|이|:)?\s*")
+# "제 이름은", "성함:", "이름 " before the name; 은/는/이 only after 이름/성함 (이영희 keeps its 이)
+_NAME_PREFIXES = re.compile(r"^(제\s*)?((이름|성함)\s*(:\s*|(은|는|이)\s+|\s+))?")
 _HANGUL_NAME = re.compile(r"^[가-힣]{2,5}$")
 # "모르겠어요" loses its 요 and looks like 모+르겠어: a name does not end like a verb.
 _VERB_ENDINGS = set("어다죠까냐데네게래됨함음")

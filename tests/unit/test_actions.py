@@ -203,8 +203,19 @@ async def test_a_kakao_answer_is_normalised_and_identity_check_announced():
 
 async def test_another_company_ends_the_form_without_identity_questions():
     _, slots = await validate("ordering_company", "티맵이요", "티맵이요")
-    assert slots["ordering_company"] == "티맵모빌리티"
+    assert slots["ordering_company"] == "티맵"
     assert "requested_slot" in slots and slots["requested_slot"] is None
+
+
+@pytest.mark.parametrize("answer", ["아니요 다른 업체예요", "카카오 아니에요", "다른 회사요"])
+async def test_saying_it_is_another_company_without_naming_it_ends_the_form(answer):
+    _, slots = await validate("ordering_company", answer, answer)
+    assert slots["ordering_company"] == "다른 업체"
+
+
+async def test_a_named_other_company_wins_over_a_negated_kakao():
+    _, slots = await validate("ordering_company", "카카오 아니고 로지요", "카카오 아니고 로지요")
+    assert slots["ordering_company"] == "로지"
 
 
 async def test_an_unusable_company_answer_is_asked_again_with_the_hint():

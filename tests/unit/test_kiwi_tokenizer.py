@@ -35,6 +35,7 @@ def tokens_of(tokenizer: KiwiTokenizer, text: str):
         "[발주사의 정책에 따라 현재 해당 콜은 배차 진행이 어렵습니다] 이게 뭐임;;",
         "김민수 010-1234-5678 callmaner KAKAO T",
         "뭔가요 ㅡㅡ 위탁꼴??",
+        "콜마너 수수료는 얼마에요?",  # Kiwi's implied 이/VCP has zero length
     ],
 )
 def test_every_token_is_the_original_substring_at_its_offsets(tokenizer, text):
@@ -64,6 +65,11 @@ def test_domain_words_from_the_user_dictionary_stay_one_token(tokenizer):
 def test_place_names_split_from_their_particles_without_spaces(tokenizer):
     texts = [t.text for t in tokens_of(tokenizer, "대전도되나여")]
     assert texts[0] == "대전"
+
+
+@pytest.mark.parametrize("text", ["얼마에요", "오늘 기분이 별로에요", "첫차 몇시에요"])
+def test_no_token_is_empty(tokenizer, text):
+    assert all(token.text for token in tokens_of(tokenizer, text))
 
 
 def test_whitespace_only_message_still_gives_one_token(tokenizer):

@@ -44,6 +44,8 @@ def test_phone_numbers_inside_free_text_are_masked():
         ("김 민수", "김민수"),
         ("남궁민수요", "남궁민수"),
         ("홍길동 010-1234-5678", "홍길동"),
+        ("이영희", "이영희"),
+        ("이름 이수진", "이수진"),
     ],
 )
 def test_a_name_is_taken_out_of_its_polite_wrapping(answer, name):

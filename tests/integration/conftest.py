@@ -1,0 +1,129 @@
+"""The real Rasa server and action server, started once for the whole test session.
+
+They run on their own ports with their own SQLite files (admin data and conversations) under a
+temporary folder, the demo data loaded, a test secret for driver tokens and a fixed clock.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import PROJECT_ROOT, TEST_SECRET
+
+RASA_PORT = int(os.environ.get("TEST_RASA_PORT", "15005"))
+ACTIONS_PORT = int(os.environ.get("TEST_ACTIONS_PORT", "15055"))
+MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
+START_TIMEOUT_S = 240
+
+
+class Assistant:
+    def __init__(self, url: str, workdir: Path) -> None:
+        self.url = url
+        self.workdir = workdir
+
+    def say(self, sender: str, text: str, metadata: dict | None = None) -> list:
+        body = {"sender": sender, "message": text}
+        if metadata is not None:
+            body["metadata"] = metadata
+        response = requests.post(f"{self.url}/webhooks/rest/webhook", json=body, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def tracker(self, sender: str) -> dict:
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def parse(self, text: str) -> dict:
+        response = requests.post(f"{self.url}/model/parse", json={"text": text}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+
+def _start(command, env, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _wait_until_ready(url: str, processes, logs) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        for process, log in zip(processes, logs):
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: {log.read_text()[-3000:]}")
+        try:
+            if requests.get(f"http://127.0.0.1:{ACTIONS_PORT}/health", timeout=2).ok and "model_file" in requests.get(f"{url}/status", timeout=2).text:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    raise RuntimeError("servers did not become ready in time")
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory):
+    if not MODEL.exists():
+        pytest.fail("no trained model at models/current.tar.gz: run `make train` (the test command does)")
+    workdir = tmp_path_factory.mktemp("assistant")
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        f"""action_endpoint:
+  url: "http://127.0.0.1:{ACTIONS_PORT}/webhook"
+tracker_store:
+  type: server.tracker_store.RedactingSQLTrackerStore
+  dialect: sqlite
+  db: {workdir / 'conversations.db'}
+""",
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "DRIVER_TOKEN_SECRET": TEST_SECRET,
+        "ADMIN_DB_URL": f"sqlite:///{workdir / 'admin.db'}",
+        "ADMIN_DB_LOAD_DEMO": "1",
+        "ASSISTANT_NOW": "2026-11-29T12:00:00+09:00",
+        "RASA_TELEMETRY_ENABLED": "false",
+    }
+    venv = PROJECT_ROOT / ".venv" / "bin"
+    logs = [workdir / "actions.log", workdir / "rasa.log"]
+    processes = [
+        _start([str(venv / "rasa"), "run", "actions", "--port", str(ACTIONS_PORT)], env, logs[0]),
+        _start(
+            [str(venv / "rasa"), "run", "--enable-api", "--port", str(RASA_PORT), "--model", str(MODEL),
+             "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
+            env, logs[1],
+        ),
+    ]
+    url = f"http://127.0.0.1:{RASA_PORT}"
+    try:
+        _wait_until_ready(url, processes, logs)
+        instance = Assistant(url, workdir)
+        instance.processes = processes
+        instance.logs = logs
+        yield instance
+    finally:
+        for process in processes:
+            _stop(process)
+
+
+@pytest.fixture
+def sender() -> str:
+    return f"test-{uuid.uuid4().hex[:10]}"
