@@ -113,7 +113,7 @@ class ValidateRestrictionForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         vocab = vocabulary()
         text = latest_text(tracker)
-        named = entity_values(tracker, "ordering_company") + [vocab.company_in(text)]
+        named = entity_values(tracker, "ordering_company") + vocab.companies_in(text)
         others = [c for c in named if c and not vocab.is_kakao(c) and c != OTHER_COMPANY]
         if others:  # "아니요 티맵이에요", "카카오 아니고 로지요"
             company = others[0]

@@ -52,15 +52,19 @@ class Vocabulary:
             return known
         return text.strip()
 
-    def company_in(self, text: str) -> Optional[str]:
-        """The ordering company a free-text answer names: 카카오모빌리티 for Kakao in any
-        spelling, another company as written ("티맵에서 온 콜이에요" → 티맵)."""
+    def companies_in(self, text: str) -> List[str]:
+        """Every ordering company a free-text answer names: 카카오모빌리티 for Kakao in any
+        spelling, another company as written ("카카오 아니고 티맵이요" → 카카오모빌리티, 티맵)."""
         folded = fold(text)
-        matches = [(len(fold(a)), a) for a in self.company_aliases if fold(a) in folded]
-        if not matches:
-            return None
-        alias = max(matches)[1]
-        return self.canonical_company(alias)
+        found: List[str] = []
+        # longest aliases first, so that 카카오모빌리티 is not also counted as 카카오
+        for alias in sorted(self.company_aliases, key=lambda a: -len(fold(a))):
+            if fold(alias) in folded:
+                folded = folded.replace(fold(alias), " ")
+                company = self.canonical_company(alias)
+                if company not in found:
+                    found.append(company)
+        return found
 
     def says_other_company(self, text: str) -> bool:
         """"아니요 다른 업체예요", "카카오 아니에요": another company, maybe unnamed."""

@@ -27,7 +27,11 @@ def test_every_way_of_naming_kakao_is_kakao_mobility(written):
 
 def test_another_company_stays_as_the_driver_wrote_it():
     assert vocabulary().canonical_company("티맵") == "티맵"
-    assert vocabulary().company_in("티맵에서 온 콜이에요") == "티맵"
+    assert vocabulary().companies_in("티맵에서 온 콜이에요") == ["티맵"]
+
+
+def test_every_company_named_in_an_answer_is_found():
+    assert vocabulary().companies_in("카카오 아니고 로지요") == ["카카오모빌리티", "로지"]
 
 
 @pytest.mark.parametrize("written", ["위탁 콜", "위탁꼴", "위탁콜"])
