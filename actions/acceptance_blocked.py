@@ -16,20 +16,20 @@ from actions.common import driver_token, entity_values, latest_intent, latest_te
 from actions.handoff import hand_over
 from consignment.admin_db import default_repository
 from consignment.identity import phone_digest
-from consignment.restriction import RESPONSES, RestrictionAnswer, answer_restriction_inquiry
-from consignment.vocabulary import (
-    CONSIGNMENT_CALL,
-    KAKAO_MOBILITY,
-    PARTNER_CALL,
-    vocabulary,
+from consignment.restriction import (
+    ASK_AGAIN,
+    CONSIGNMENT,
+    HANDOFF,
+    RESPONSES,
+    RestrictionAnswer,
+    answer_restriction_inquiry,
+    triage_inquiry,
 )
+from consignment.vocabulary import CONSIGNMENT_CALL, KAKAO_MOBILITY, vocabulary
 from korean_nlu.text import extract_driver_name, mask_phone, normalize_phone
 
 logger = logging.getLogger(__name__)
 
-CONSIGNMENT = "consignment"
-ASK_AGAIN = "ask_again"
-HANDOFF = "handoff"
 OTHER_COMPANY = "다른 업체"
 MAX_FORM_RETRIES = 2
 
@@ -38,25 +38,13 @@ INQUIRY_SLOTS = ("ordering_company", "driver_name", "phone_number", "phone_diges
 
 
 def triage(tracker: Tracker) -> str:
-    """문의 재확인: is this the 콜마너 consignment restriction, another call type, or unclear?"""
-    vocab = vocabulary()
-    intent = latest_intent(tracker)
-    text = latest_text(tracker)
-    if tracker.get_slot("triage") == ASK_AGAIN and intent in ("affirm", "deny"):
-        return CONSIGNMENT if intent == "affirm" else HANDOFF
-    named_types = entity_values(tracker, "call_type")
-    partner_context = bool(entity_values(tracker, "partner_app")) or vocab.mentions_partner_app(
-        text
-    ) or vocab.quotes_restriction_message(text)
-    # 제휴콜 in a 콜마너 context is this article's 위탁콜 (CONTRACT §3.2)
-    if CONSIGNMENT_CALL in named_types or (partner_context and PARTNER_CALL in named_types):
-        return CONSIGNMENT
-    other_types = [t for t in named_types if t not in (CONSIGNMENT_CALL, PARTNER_CALL)]
-    if other_types:
-        return HANDOFF
-    if partner_context:
-        return CONSIGNMENT
-    return ASK_AGAIN
+    return triage_inquiry(
+        latest_intent(tracker),
+        latest_text(tracker),
+        entity_values(tracker, "call_type"),
+        bool(entity_values(tracker, "partner_app")),
+        tracker.get_slot("triage") == ASK_AGAIN,
+    )
 
 
 class ActionTriageAcceptanceBlocked(Action):

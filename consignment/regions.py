@@ -176,3 +176,42 @@ def service_regions() -> ServiceRegions:
 
 def _as_date(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def answer_lines(places: List[str]) -> List[Tuple[str, Dict[str, str]]]:
+    """What to say about the places a driver named: (response name, its values) in order.
+
+    No place → the article's list. A shared name (고성: 강원/경남) is answered for each place it
+    can be unless the answer is the same everywhere (중구: all covered).
+    """
+    if not places:
+        return [("utter_service_regions", {})]
+    regions = service_regions()
+    lines: List[Tuple[str, Dict[str, str]]] = []
+    answered = set()
+    for place in places:
+        resolved = regions.resolve(place)
+        if not resolved:
+            lines.append(("utter_region_unknown", {"place": place}))
+            continue
+        coverages = [c for c in resolved if c.place not in answered]
+        answered.update(c.place for c in coverages)
+        if not coverages:
+            continue
+        covered = {c.covered for c in coverages}
+        if len(coverages) > 1 and covered == {True}:
+            listed = "·".join(dict.fromkeys(c.listed_region for c in coverages))
+            lines.append(("utter_region_covered", {"place": place, "listed_region": listed}))
+            continue
+        if len(coverages) > 1 and covered == {False}:
+            coverages = coverages[:1]
+        for coverage in coverages:
+            shown = coverage.place.official if len(coverages) > 1 else place
+            if not coverage.covered:
+                lines.append(("utter_region_not_covered", {"place": shown}))
+            elif coverage.since:
+                since = f"{coverage.since.year}년 {coverage.since.month}월 {coverage.since.day}일"
+                lines.append(("utter_region_covered_since", {"place": shown, "listed_region": coverage.listed_region, "since": since}))
+            else:
+                lines.append(("utter_region_covered", {"place": shown, "listed_region": coverage.listed_region}))
+    return lines

@@ -8,12 +8,41 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Optional
+from typing import List, Optional
 
 from consignment.admin_db import AdminDataUnavailable, AdminRepository, Restriction
 from consignment.identity import IdentityNotVerified, verify_driver
+from consignment.vocabulary import CONSIGNMENT_CALL, PARTNER_CALL, vocabulary
 
 logger = logging.getLogger(__name__)
+
+
+# 문의 재확인 outcomes for a "콜 수락이 안 돼요" inquiry
+CONSIGNMENT = "consignment"  # this article's 위탁콜 restriction: run the Q3 flow
+ASK_AGAIN = "ask_again"  # no sign of 콜마너: ask back what the driver sees
+HANDOFF = "handoff"  # another call type, or not the 콜마너 message: an agent takes over
+
+
+def triage_inquiry(
+    intent: Optional[str],
+    text: str,
+    call_types: List[str],
+    partner_app_named: bool,
+    asked_again: bool,
+) -> str:
+    """문의 재확인 (CONTRACT §3.1–3.2) for one message of a "콜 수락이 안 돼요" inquiry."""
+    vocab = vocabulary()
+    if asked_again and intent in ("affirm", "deny"):
+        return CONSIGNMENT if intent == "affirm" else HANDOFF
+    partner_context = (
+        partner_app_named or vocab.mentions_partner_app(text) or vocab.quotes_restriction_message(text)
+    )
+    # 제휴콜 in a 콜마너 context is this article's 위탁콜
+    if CONSIGNMENT_CALL in call_types or (partner_context and PARTNER_CALL in call_types):
+        return CONSIGNMENT
+    if [t for t in call_types if t not in (CONSIGNMENT_CALL, PARTNER_CALL)]:
+        return HANDOFF
+    return CONSIGNMENT if partner_context else ASK_AGAIN
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,11 @@ if [ -z "${DRIVER_TOKEN_SECRET:-}" ] && [ "$ASSISTANT_DEMO_MODE" = "1" ]; then
   DRIVER_TOKEN_SECRET=$(cat var/demo_driver_token_secret)
   export DRIVER_TOKEN_SECRET
 fi
+if [ -z "${AGENT_TOKEN_SECRET:-}" ] && [ "$ASSISTANT_DEMO_MODE" = "1" ]; then
+  [ -s var/demo_agent_token_secret ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' > var/demo_agent_token_secret
+  AGENT_TOKEN_SECRET=$(cat var/demo_agent_token_secret)
+  export AGENT_TOKEN_SECRET
+fi
 [ -n "${ADMIN_DB_URL:-}" ] || .venv/bin/python -m consignment.admin_db load-fixtures
 
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
@@ -50,6 +55,10 @@ for _ in $(seq 1 180); do
 done
 [ "${ready:-}" = 1 ] || { echo "the servers did not start in 180 s; see var/log/" >&2; exit 1; }
 echo "ready: REST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook · logs in var/log/"
+echo "agent console: http://127.0.0.1:$RASA_PORT/webhooks/assist/console"
+if [ "$ASSISTANT_DEMO_MODE" = "1" ]; then
+  echo "[데모] 상담사 토큰 (콘솔에 붙여넣기): $(.venv/bin/python -m consignment.agent_auth A-DEMO 2>/dev/null)"
+fi
 
 if [ "${1:-}" = "--serve" ] || [ ! -t 0 ]; then
   wait

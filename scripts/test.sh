@@ -10,10 +10,12 @@ scripts/ensure_postgres.sh || echo "warning: PostgreSQL is not reachable; its te
 scripts/train_if_changed.sh
 
 echo "== rasa data validate"
-.venv/bin/rasa data validate --domain domain --quiet
+mkdir -p results
+.venv/bin/rasa data validate --domain domain >results/validate.log 2>&1 || { cat results/validate.log; exit 1; }
+echo "training data and domain are consistent"
 
 echo "== test stories (tests/stories/test_*.yml)"
-rm -rf results/stories; mkdir -p results
+rm -rf results/stories
 .venv/bin/rasa test core --model models/current.tar.gz --stories tests/stories \
   --fail-on-prediction-errors --out results/stories --quiet >results/stories.log 2>&1 || {
   cat results/stories.log | tail -30

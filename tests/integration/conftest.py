@@ -21,6 +21,7 @@ RASA_PORT = int(os.environ.get("TEST_RASA_PORT", "15005"))
 ACTIONS_PORT = int(os.environ.get("TEST_ACTIONS_PORT", "15055"))
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 START_TIMEOUT_S = 240
+AGENT_SECRET = "test-agent-token-secret-0123456789abcdef"
 
 
 class Assistant:
@@ -101,6 +102,8 @@ tracker_store:
         "ADMIN_DB_LOAD_DEMO": "1",
         "ASSISTANT_NOW": "2026-11-29T12:00:00+09:00",
         "RASA_TELEMETRY_ENABLED": "false",
+        "AGENT_TOKEN_SECRET": AGENT_SECRET,
+        "ASSIST_DB_URL": f"sqlite:///{workdir / 'assist.db'}",
     }
     venv = PROJECT_ROOT / ".venv" / "bin"
     logs = [workdir / "actions.log", workdir / "rasa.log"]

@@ -1,0 +1,142 @@
+"""What agent assist remembers: suggestions, agents' feedback on them, and the lookup audit.
+
+Kept apart from the admin database (which is the admin's, read-only to us): ASSIST_DB_URL, by
+default SQLite var/assist.db. Texts are stored with phone numbers masked.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import threading
+import uuid
+from typing import Any, Dict, List, Optional
+
+import sqlalchemy as sa
+
+from consignment import settings
+from korean_nlu.text import mask_phone_numbers_in
+
+metadata = sa.MetaData()
+
+suggestions = sa.Table(
+    "assist_suggestions",
+    metadata,
+    sa.Column("suggestion_id", sa.String(36), primary_key=True),
+    sa.Column("agent_id", sa.String(64), nullable=False),
+    sa.Column("conversation_id", sa.String(128)),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("intent", sa.String(64)),
+    sa.Column("confidence", sa.Float),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+feedback = sa.Table(
+    "assist_feedback",
+    metadata,
+    sa.Column("feedback_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("suggestion_id", sa.String(36), sa.ForeignKey("assist_suggestions.suggestion_id"), nullable=False),
+    sa.Column("agent_id", sa.String(64), nullable=False),
+    sa.Column("verdict", sa.String(16), nullable=False),
+    sa.Column("corrected_intent", sa.String(64)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+lookup_audit = sa.Table(
+    "assist_lookup_audit",
+    metadata,
+    sa.Column("audit_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("agent_id", sa.String(64), nullable=False),
+    sa.Column("driver_id", sa.String(16)),
+    sa.Column("query", sa.String(64), nullable=False),  # "driver_id" or masked phone
+    sa.Column("result", sa.String(32), nullable=False),
+    sa.Column("looked_up_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+VERDICTS = ("used", "edited", "rejected")
+
+
+class AssistStore:
+    def __init__(self, url: Optional[str] = None) -> None:
+        self.url = url or os.environ.get("ASSIST_DB_URL") or f"sqlite:///{settings.VAR_DIR / 'assist.db'}"
+        if self.url.startswith("sqlite:///"):
+            os.makedirs(os.path.dirname(self.url[len("sqlite:///"):]) or ".", exist_ok=True)
+        self.engine = sa.create_engine(self.url, future=True)
+        self._lock = threading.Lock()
+        metadata.create_all(self.engine)
+
+    def record_suggestion(self, agent_id: str, conversation_id: Optional[str], text: str, intent: Optional[str], confidence: Optional[float]) -> str:
+        suggestion_id = str(uuid.uuid4())
+        with self.engine.begin() as conn:
+            conn.execute(suggestions.insert().values(
+                suggestion_id=suggestion_id, agent_id=agent_id, conversation_id=conversation_id,
+                text=mask_phone_numbers_in(text), intent=intent, confidence=confidence, created_at=_now()))
+        return suggestion_id
+
+    def record_feedback(self, suggestion_id: str, agent_id: str, verdict: str, corrected_intent: Optional[str]) -> bool:
+        """False when the suggestion does not exist."""
+        with self.engine.begin() as conn:
+            exists = conn.execute(sa.select(suggestions.c.suggestion_id).where(suggestions.c.suggestion_id == suggestion_id)).first()
+            if not exists:
+                return False
+            conn.execute(feedback.insert().values(
+                suggestion_id=suggestion_id, agent_id=agent_id, verdict=verdict,
+                corrected_intent=corrected_intent, created_at=_now()))
+        return True
+
+    def audit_lookup(self, agent_id: str, driver_id: Optional[str], query: str, result: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(lookup_audit.insert().values(
+                agent_id=agent_id, driver_id=driver_id, query=query, result=result, looked_up_at=_now()))
+
+    def audit_rows(self) -> List[Dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(sa.select(lookup_audit).order_by(lookup_audit.c.audit_id)).mappings()]
+
+    def corrections(self) -> List[Dict[str, Any]]:
+        """Suggestions an agent corrected: (text, corrected intent), newest correction per text."""
+        query = (
+            sa.select(suggestions.c.text, feedback.c.corrected_intent)
+            .join(feedback, feedback.c.suggestion_id == suggestions.c.suggestion_id)
+            .where(feedback.c.corrected_intent.isnot(None))
+            .order_by(feedback.c.feedback_id)
+        )
+        latest: Dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for text, intent in conn.execute(query):
+                latest[text] = intent
+        return [{"text": text, "intent": intent} for text, intent in latest.items()]
+
+
+def corrections_as_nlu_yaml(rows: List[Dict[str, Any]]) -> str:
+    """Rasa NLU YAML for review: a person checks it before it joins data/nlu/."""
+    by_intent: Dict[str, List[str]] = {}
+    for row in rows:
+        by_intent.setdefault(row["intent"], []).append(row["text"])
+    lines = ['version: "3.1"', "# Agents' intent corrections from agent assist. Review before adding to data/nlu/.", "nlu:"]
+    for intent in sorted(by_intent):
+        lines += [f"  - intent: {intent}", "    examples: |"]
+        lines += [f"      - {' '.join(text.split())}" for text in by_intent[intent]]
+    return "\n".join(lines) + "\n"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+_default: Optional[AssistStore] = None
+_default_lock = threading.Lock()
+
+
+def default_store() -> AssistStore:
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = AssistStore()
+    return _default
+
+
+if __name__ == "__main__":  # python -m consignment.assist_store export-corrections > corrections.yml
+    if sys.argv[1:] != ["export-corrections"]:
+        sys.exit("usage: python -m consignment.assist_store export-corrections")
+    sys.stdout.write(corrections_as_nlu_yaml(AssistStore().corrections()))
