@@ -31,6 +31,9 @@ from korean_nlu.text import extract_driver_name, mask_phone, normalize_phone
 logger = logging.getLogger(__name__)
 
 OTHER_COMPANY = "다른 업체"
+EXPLAINED_ELSEWHERE = "explained_elsewhere"
+# Channels where staff, not drivers, talk to the assistant: never a suspension lookup there.
+STAFF_CHANNELS = ("slack",)
 MAX_FORM_RETRIES = 2
 
 # Slots of one inquiry, cleared when it starts and when it is answered.
@@ -55,6 +58,10 @@ class ActionTriageAcceptanceBlocked(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         decision = triage(tracker)
+        if decision == CONSIGNMENT and tracker.get_latest_input_channel() in STAFF_CHANNELS:
+            # no driver token in a staff channel: the two cases, and where they are looked up
+            dispatcher.utter_message(response="utter_restriction_lookup_elsewhere")
+            return [SlotSet("triage", EXPLAINED_ELSEWHERE)]
         events: List[Dict[Text, Any]] = [SlotSet("triage", decision)]
         if decision == CONSIGNMENT:
             dispatcher.utter_message(response="utter_empathy")
@@ -171,7 +178,7 @@ class ActionAnswerAcceptanceRestriction(Action):
             SlotSet("form_retries", 0),
         ]
         if not company or (tracker.get_slot("form_retries") or 0) >= MAX_FORM_RETRIES:
-            return hand_over(dispatcher, tracker, "misunderstanding") + reset
+            return await hand_over(dispatcher, tracker, "misunderstanding") + reset
         if not vocabulary().is_kakao(company):
             if company == OTHER_COMPANY:
                 dispatcher.utter_message(response="utter_ask_other_company")

@@ -5,10 +5,11 @@ import logging
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import driver_messages, latest_intent
+from actions.common import driver_messages, latest_intent, run_blocking
+from consignment.assist_store import default_store
 from consignment.handoff import handoff_packet
 
 logger = logging.getLogger(__name__)
@@ -21,11 +22,26 @@ HANDOFF_MESSAGES = {
 }
 
 
-def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> List[Dict]:
-    """Says an agent takes over and attaches the context packet for the channel to route."""
+async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> List[Dict]:
+    """Says an agent takes over, records the handoff with its context packet for the agent
+    console, and pauses the conversation: the bot stays silent until the agent resolves it."""
     packet = handoff_packet(reason, driver_messages(tracker), tracker.current_slot_values(), latest_intent(tracker))
+    events: List[Dict] = []
+    try:
+        packet["handoff_id"] = await run_blocking(
+            default_store().open_handoff, tracker.sender_id, tracker.get_latest_input_channel(), packet
+        )
+        events.append(ConversationPaused())
+    except Exception as error:  # the queue is down: say so, and keep the bot answering
+        logger.error("handoff could not be recorded: %s", type(error).__name__)
+        dispatcher.utter_message(response="utter_handoff_unavailable")
+        return _reset_events()
     dispatcher.utter_message(response=HANDOFF_MESSAGES[reason], json_message={"handoff": packet})
     logger.info("handoff (%s): %s", reason, packet["summary"])
+    return _reset_events() + events
+
+
+def _reset_events() -> List[Dict]:
     return [
         ActiveLoop(None),
         SlotSet("requested_slot", None),
@@ -55,7 +71,7 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        return hand_over(dispatcher, tracker, handoff_reason(tracker))
+        return await hand_over(dispatcher, tracker, handoff_reason(tracker))
 
 
 class ActionAskRephrase(Action):

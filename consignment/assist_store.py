@@ -6,6 +6,7 @@ default SQLite var/assist.db. Texts are stored with phone numbers masked.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sys
 import threading
@@ -53,7 +54,22 @@ lookup_audit = sa.Table(
     sa.Column("looked_up_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+handoffs = sa.Table(
+    "assist_handoffs",
+    metadata,
+    sa.Column("handoff_id", sa.String(36), primary_key=True),
+    sa.Column("conversation_id", sa.String(128), nullable=False, index=True),
+    sa.Column("input_channel", sa.String(32)),
+    sa.Column("packet", sa.Text, nullable=False),  # JSON, phone numbers masked, no token
+    sa.Column("status", sa.String(16), nullable=False),  # open | taken | resolved
+    sa.Column("agent_id", sa.String(64)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("taken_at", sa.DateTime(timezone=True)),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+)
+
 VERDICTS = ("used", "edited", "rejected")
+OPEN, TAKEN, RESOLVED = "open", "taken", "resolved"
 
 
 class AssistStore:
@@ -92,6 +108,60 @@ class AssistStore:
     def audit_rows(self) -> List[Dict[str, Any]]:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(sa.select(lookup_audit).order_by(lookup_audit.c.audit_id)).mappings()]
+
+    # ── handoffs ──────────────────────────────────────────────────────────────
+    def open_handoff(self, conversation_id: str, input_channel: Optional[str], packet: Dict[str, Any]) -> str:
+        """Records a handoff; a conversation already waiting keeps its one open record."""
+        with self.engine.begin() as conn:
+            existing = conn.execute(
+                sa.select(handoffs.c.handoff_id).where(
+                    (handoffs.c.conversation_id == conversation_id) & (handoffs.c.status != RESOLVED)
+                )
+            ).first()
+            if existing:
+                conn.execute(handoffs.update().where(handoffs.c.handoff_id == existing[0]).values(
+                    packet=mask_phone_numbers_in(json.dumps(packet, ensure_ascii=False))))
+                return existing[0]
+            handoff_id = str(uuid.uuid4())
+            conn.execute(handoffs.insert().values(
+                handoff_id=handoff_id, conversation_id=conversation_id, input_channel=input_channel,
+                packet=mask_phone_numbers_in(json.dumps(packet, ensure_ascii=False)), status=OPEN,
+                created_at=_now()))
+        return handoff_id
+
+    def handoffs(self, include_resolved: bool = False) -> List[Dict[str, Any]]:
+        query = sa.select(handoffs).order_by(handoffs.c.created_at)
+        if not include_resolved:
+            query = query.where(handoffs.c.status != RESOLVED)
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+        for row in rows:
+            row["packet"] = json.loads(row["packet"])
+        return rows
+
+    def handoff(self, handoff_id: str) -> Optional[Dict[str, Any]]:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(handoffs).where(handoffs.c.handoff_id == handoff_id)).mappings().first()
+        if row is None:
+            return None
+        row = dict(row)
+        row["packet"] = json.loads(row["packet"])
+        return row
+
+    def take_handoff(self, handoff_id: str, agent_id: str) -> bool:
+        """An open handoff becomes the agent's; False if it is not open (taken or resolved)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(handoffs.update().where(
+                (handoffs.c.handoff_id == handoff_id) & (handoffs.c.status == OPEN)
+            ).values(status=TAKEN, agent_id=agent_id, taken_at=_now()))
+        return result.rowcount == 1
+
+    def resolve_handoff(self, handoff_id: str, agent_id: str) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(handoffs.update().where(
+                (handoffs.c.handoff_id == handoff_id) & (handoffs.c.status != RESOLVED)
+            ).values(status=RESOLVED, agent_id=agent_id, resolved_at=_now()))
+        return result.rowcount == 1
 
     def corrections(self) -> List[Dict[str, Any]]:
         """Suggestions an agent corrected: (text, corrected intent), newest correction per text."""

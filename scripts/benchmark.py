@@ -324,6 +324,28 @@ def measure_parse(url: str, texts: Sequence[str], count: int, log: Path) -> Dict
     return {"cold_ms": cold, "ms": latencies}
 
 
+def measure_assist(url: str, agent_secret: str, count: int, log: Path) -> Dict[str, List[float]]:
+    """Warm-server latency of the agent-assist API (issue 3's target: suggest p95 ≤ 100 ms)."""
+    from consignment.agent_auth import mint_agent_token
+
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {mint_agent_token('A-BENCH', agent_secret)}"
+
+    def call(path: str, body: dict) -> float:
+        start = time.perf_counter()
+        response = session.post(f"{url}/webhooks/assist/{path}", json=body, timeout=REQUEST_TIMEOUT)
+        elapsed = time.perf_counter() - start
+        check(response, log)
+        return elapsed * 1000
+
+    call("suggest", {"text": PROJECT_PARSE_TEXTS[0]})  # warm-up
+    drivers = [f"D-100{i}" for i in range(1, 8)]
+    return {
+        "suggest": [call("suggest", {"text": PROJECT_PARSE_TEXTS[i % len(PROJECT_PARSE_TEXTS)]}) for i in range(count)],
+        "lookup": [call("lookup", {"driver_id": drivers[i % len(drivers)]}) for i in range(count)],
+    }
+
+
 def measure_conversations(
     url: str,
     turns: Sequence[str],
@@ -393,11 +415,18 @@ def bench_project(args: argparse.Namespace, procs: Processes, env: Dict[str, str
     result["model"] = f"{model.name} ({model.stat().st_size / 2**20:.1f} MB)"
 
     secret = secrets.token_urlsafe(32)
-    server_env = dict(env, DRIVER_TOKEN_SECRET=secret)
-    actions_env = dict(
-        server_env,
+    agent_secret = secrets.token_urlsafe(32)
+    server_env = dict(
+        env,
+        DRIVER_TOKEN_SECRET=secret,
+        AGENT_TOKEN_SECRET=agent_secret,
+        ASSIST_DB_URL=f"sqlite:///{tmp / 'assist.db'}",
+        # agent-assist lookups run in the Rasa server: same demo admin data as the actions
         ADMIN_DB_URL=f"sqlite:///{tmp / 'admin.db'}",
         ADMIN_DB_LOAD_DEMO="1",
+    )
+    actions_env = dict(
+        server_env,
         # the day fixtures/admin describes (tests/conftest.py): D-1001 is suspended
         ASSISTANT_NOW=args.now,
     )
@@ -431,6 +460,8 @@ def bench_project(args: argparse.Namespace, procs: Processes, env: Dict[str, str
         server_log,
     )
     result["conversation"] = summarise_turns(per_turn)
+    print(f"[project] agent assist suggest/lookup ×{args.parse_requests} …", flush=True)
+    result["assist"] = measure_assist(url, agent_secret, args.parse_requests, server_log)
     result["rss_server_mb"] = rss_mb(server.pid)
     result["rss_actions_mb"] = rss_mb(actions.pid)
     procs.stop(server)
@@ -462,6 +493,8 @@ def bench_stock(args: argparse.Namespace, procs: Processes, env: Dict[str, str],
         url, STOCK_TURNS, STOCK_EXPECTED_LAST, args.conversations, None, "bench-stock", server_log
     )
     result["conversation"] = summarise_turns(per_turn)
+    print(f"[project] agent assist suggest/lookup ×{args.parse_requests} …", flush=True)
+    result["assist"] = measure_assist(url, agent_secret, args.parse_requests, server_log)
     result["rss_server_mb"] = rss_mb(server.pid)
     procs.stop(server)
     return result
@@ -545,6 +578,10 @@ def table(project: dict, stock: dict, args: argparse.Namespace) -> str:
         ms_pair(get(project, "conversation", "all")), ms_pair(get(stock, "conversation", "all")))
     row("whole 4-turn conversation p50 / p95 (ms)",
         ms_pair(get(project, "conversation", "total")), ms_pair(get(stock, "conversation", "total")))
+    for name in ("suggest", "lookup"):
+        values = get(project, "assist", name)
+        row(f"agent assist {name} p50 / p95 (ms, warm)",
+            ms_pair((percentile(values, 50), percentile(values, 95)) if values else None), "—")
     row("RSS of the Rasa server (MB)", mb(get(project, "rss_server_mb")), mb(get(stock, "rss_server_mb")))
     row("RSS of the action server (MB)", mb(get(project, "rss_actions_mb")), "— (not used)")
     total_ours = None

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, ConversationResumed, UserUttered
 from rasa.shared.core.trackers import EventVerbosity
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -58,15 +59,18 @@ class AgentAssistInput(InputChannel):
 
         def authenticated(handler):
             @functools.wraps(handler)
-            async def wrapper(request: Request) -> HTTPResponse:
+            async def wrapper(request: Request, **path: str) -> HTTPResponse:
                 try:
                     agent_id = _agent(request)
                 except AgentAuthError as refusal:
                     return _error(refusal.status, refusal.message)
-                body = request.json if request.body else {}
+                try:
+                    body = request.json if request.body else {}
+                except Exception:  # malformed JSON
+                    body = None
                 if not isinstance(body, dict):
                     return _error(400, "JSON 객체를 보내 주세요.")
-                return await handler(request, agent_id, body)
+                return await handler(request, agent_id, body, **path)
 
             return wrapper
 
@@ -122,6 +126,49 @@ class AgentAssistInput(InputChannel):
                 return _error(404, "해당 추천을 찾을 수 없습니다.")
             return response.json({"stored": True})
 
+        @assist_bp.route("/handoffs", methods=["GET"])
+        async def list_handoffs(request: Request) -> HTTPResponse:
+            try:
+                _agent(request)
+            except AgentAuthError as refusal:
+                return _error(refusal.status, refusal.message)
+            rows = await _blocking(default_store().handoffs)
+            agent = request.app.ctx.agent
+            for row in rows:
+                row["transcript"] = await _transcript(agent, row["conversation_id"])
+            return response.json({"handoffs": rows}, default=str)
+
+        @assist_bp.route("/handoffs/<handoff_id>/take", methods=["POST"])
+        @authenticated
+        async def take_handoff(request: Request, agent_id: str, body: Dict[str, Any], handoff_id: str) -> HTTPResponse:
+            if await _blocking(default_store().handoff, handoff_id) is None:
+                return _error(404, "해당 상담 연결 요청을 찾을 수 없습니다.")
+            if not await _blocking(default_store().take_handoff, handoff_id, agent_id):
+                return _error(409, "이미 다른 상담사가 맡았거나 종료된 요청입니다.")
+            return response.json({"handoff_id": handoff_id, "status": "taken", "agent_id": agent_id})
+
+        @assist_bp.route("/handoffs/<handoff_id>/reply", methods=["POST"])
+        @authenticated
+        async def reply(request: Request, agent_id: str, body: Dict[str, Any], handoff_id: str) -> HTTPResponse:
+            text = body.get("text")
+            if not isinstance(text, str) or not text.strip():
+                return _error(400, "보낼 메시지(text)를 입력해 주세요.")
+            handoff = await _blocking(default_store().handoff, handoff_id)
+            if handoff is None or handoff["status"] == "resolved":
+                return _error(404, "진행 중인 상담 연결 요청이 아닙니다.")
+            delivered = await _deliver_agent_reply(request.app.ctx.agent, handoff, agent_id, text.strip()[:MAX_TEXT])
+            return response.json({"delivered": delivered})
+
+        @assist_bp.route("/handoffs/<handoff_id>/resolve", methods=["POST"])
+        @authenticated
+        async def resolve(request: Request, agent_id: str, body: Dict[str, Any], handoff_id: str) -> HTTPResponse:
+            handoff = await _blocking(default_store().handoff, handoff_id)
+            if handoff is None:
+                return _error(404, "해당 상담 연결 요청을 찾을 수 없습니다.")
+            await _blocking(default_store().resolve_handoff, handoff_id, agent_id)
+            await _append_events(request.app.ctx.agent, handoff["conversation_id"], [ConversationResumed()])
+            return response.json({"handoff_id": handoff_id, "status": "resolved"})
+
         @assist_bp.route("/console", methods=["GET"])
         async def console(request: Request) -> HTTPResponse:
             return await response.file(CONSOLE_DIR / "index.html", mime_type="text/html; charset=utf-8")
@@ -152,3 +199,38 @@ async def _conversation(agent, conversation_id: Optional[str]) -> Optional[Dict[
     if tracker is None:
         return None
     return tracker.current_state(EventVerbosity.NONE)
+
+
+async def _transcript(agent, conversation_id: str) -> list:
+    """The conversation's messages as stored (phone numbers masked, no tokens)."""
+    tracker = await agent.tracker_store.retrieve(conversation_id)
+    if tracker is None:
+        return []
+    lines = []
+    for event in tracker.events:
+        if isinstance(event, UserUttered) and event.text:
+            lines.append({"from": "driver", "text": event.text, "timestamp": event.timestamp})
+        elif isinstance(event, BotUttered) and event.text:
+            who = "agent" if (event.metadata or {}).get("agent_id") else "bot"
+            lines.append({"from": who, "text": event.text, "timestamp": event.timestamp})
+    return lines
+
+
+async def _append_events(agent, conversation_id: str, events: list) -> None:
+    async with agent.lock_store.lock(conversation_id):
+        tracker = await agent.tracker_store.retrieve(conversation_id)
+        if tracker is None:
+            return
+        for event in events:
+            tracker.update(event)
+        await agent.tracker_store.save(tracker)
+
+
+async def _deliver_agent_reply(agent, handoff: Dict[str, Any], agent_id: str, text: str) -> bool:
+    """Puts the agent's reply in the driver's conversation and pushes it to the widget."""
+    await _append_events(agent, handoff["conversation_id"], [BotUttered(text, metadata={"agent_id": agent_id})])
+    try:
+        from server.widget_channel import send_to_driver
+    except ImportError:  # no widget channel: the reply is in the transcript only
+        return False
+    return await send_to_driver(handoff["conversation_id"], text)

@@ -149,3 +149,26 @@ def test_feedback_with_an_unknown_verdict_is_400(assistant, agent_headers):
 def test_the_console_page_is_served(assistant):
     page = requests.get(f"{assistant.url}/webhooks/assist/console", timeout=10)
     assert page.status_code == 200 and "상담" in page.text
+
+
+def test_a_handoff_pauses_the_bot_lists_the_transcript_and_resolving_resumes_it(assistant, agent_headers, sender):
+    assistant.say(sender, "콜마너에서 콜 수락이 안 돼요 010-1234-5678")
+    assert "상담원에게 연결해 드릴게요" in " ".join(r.get("text", "") for r in assistant.say(sender, "상담원 연결해 주세요"))
+    assert assistant.say(sender, "여보세요?") == []  # paused: the bot stays silent
+
+    listed = requests.get(f"{assistant.url}/webhooks/assist/handoffs", headers=agent_headers, timeout=30).json()["handoffs"]
+    mine = next(h for h in listed if h["conversation_id"] == sender)
+    assert mine["packet"]["consultation_path"].startswith("대리_기사 ▶ 배정/운행 ▶ 배정정책 ▶ ")
+    transcript = " ".join(line["text"] for line in mine["transcript"])
+    assert "여보세요?" in transcript and "1234-5678" not in transcript
+
+    hid = mine["handoff_id"]
+    assert post(assistant, f"handoffs/{hid}/take", {}, agent_headers).json()["status"] == "taken"
+    assert post(assistant, f"handoffs/{hid}/take", {}, agent_headers).status_code == 409
+    assert post(assistant, f"handoffs/{hid}/reply", {"text": "상담사 김하나입니다. 확인해 드릴게요."}, agent_headers).status_code == 200
+    assert post(assistant, f"handoffs/{hid}/resolve", {}, agent_headers).json()["status"] == "resolved"
+    assert "CNMP" in " ".join(r.get("text", "") for r in assistant.say(sender, "위탁콜이 뭐예요?"))
+
+
+def test_the_handoff_list_needs_an_agent_token(assistant):
+    assert requests.get(f"{assistant.url}/webhooks/assist/handoffs", timeout=30).status_code == 401

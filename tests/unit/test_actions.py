@@ -12,6 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import consignment.admin_db as admin_db
+import consignment.assist_store as assist_store
 from actions.acceptance_blocked import (
     ActionAnswerAcceptanceRestriction,
     ActionTriageAcceptanceBlocked,
@@ -40,6 +41,13 @@ DEMO_DRIVERS = {
 def demo_repository(sqlite_repository, monkeypatch):
     monkeypatch.setattr(admin_db, "_default", sqlite_repository)
     return sqlite_repository
+
+
+@pytest.fixture(autouse=True)
+def handoff_queue(tmp_path, monkeypatch):
+    store = assist_store.AssistStore(f"sqlite:///{tmp_path / 'assist.db'}")
+    monkeypatch.setattr(assist_store, "_default", store)
+    return store
 
 
 def tracker(
@@ -178,6 +186,15 @@ async def test_partner_call_in_a_colmaner_context_is_a_consignment_call():
         ]),
     )
     assert slot_events(events)["triage"] == "consignment"
+
+
+async def test_in_slack_a_restriction_question_is_explained_without_a_lookup():
+    a_tracker = tracker("콜마너에서 콜 수락이 안 돼요", "report_acceptance_blocked",
+                        [{"entity": "partner_app", "value": "콜마너", "start": 0, "end": 3}])
+    a_tracker.events[-1]["input_channel"] = "slack"
+    texts, events, _ = await run(ActionTriageAcceptanceBlocked(), a_tracker)
+    assert slot_events(events) == {"triage": "explained_elsewhere"}
+    assert "상담사 콘솔의 조회에서만" in texts[0]
 
 
 async def test_yes_to_the_ask_back_starts_the_flow():
@@ -351,3 +368,20 @@ async def test_handoff_packet_has_the_consultation_path_and_no_full_phone():
     assert packet["consultation_path"] == "대리_기사 ▶ 배정/운행 ▶ 배정정책 ▶ 예약콜"
     assert "010-1234-5678" not in str(packet)
     assert texts[0].startswith("상담원에게 연결해 드릴게요.")
+
+
+async def test_a_handoff_is_queued_for_agents_and_pauses_the_conversation(handoff_queue):
+    _, events, _ = await run(ActionHandoff(), tracker("상담원 연결해 주세요", "request_human"))
+    assert {"event": "pause"} in [{"event": e["event"]} for e in events]
+    (queued,) = handoff_queue.handoffs()
+    assert queued["status"] == "open" and queued["packet"]["reason"] == "driver_request"
+
+
+async def test_when_the_handoff_queue_is_down_the_driver_is_told_and_the_bot_keeps_answering(monkeypatch):
+    class Broken:
+        def open_handoff(self, *args):
+            raise OSError("disk full")
+    monkeypatch.setattr(assist_store, "_default", Broken())
+    texts, events, _ = await run(ActionHandoff(), tracker("상담원 연결해 주세요", "request_human"))
+    assert "지금은 상담원 연결이 어렵습니다" in texts[0]
+    assert "pause" not in [e["event"] for e in events]
