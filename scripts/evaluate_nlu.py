@@ -85,6 +85,8 @@ os.chdir(ROOT)  # the components read content/ relative to the project
 import warnings  # noqa: E402
 
 warnings.filterwarnings("ignore")
+# some dependency re-enables warnings while the model loads: drop them at the printing end
+warnings.showwarning = lambda *args, **kwargs: None
 
 import logging  # noqa: E402
 

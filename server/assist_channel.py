@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.shared.core.events import BotUttered, ConversationResumed, UserUttered
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed, UserUttered
 from rasa.shared.core.trackers import EventVerbosity
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -166,7 +167,11 @@ class AgentAssistInput(InputChannel):
             if handoff is None:
                 return _error(404, "해당 상담 연결 요청을 찾을 수 없습니다.")
             await _blocking(default_store().resolve_handoff, handoff_id, agent_id)
-            await _append_events(request.app.ctx.agent, handoff["conversation_id"], [ConversationResumed()])
+            # resumed, then listening: the driver's next message starts a fresh turn for the bot
+            await _append_events(
+                request.app.ctx.agent, handoff["conversation_id"],
+                [ConversationResumed(), ActionExecuted(ACTION_LISTEN_NAME)],
+            )
             return response.json({"handoff_id": handoff_id, "status": "resolved"})
 
         @assist_bp.route("/console", methods=["GET"])

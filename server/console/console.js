@@ -64,7 +64,7 @@
     try { return window.localStorage; } catch (e) { return null; }
   }
 
-  function token() { return el.token.value.trim(); }
+  function token() { return el.token.value.trim().replace(/^Bearer\s+/i, ""); }
 
   function loadToken() {
     var store = storage();
@@ -85,7 +85,7 @@
   }
 
   function showTokenState() {
-    el.tokenState.textContent = token() ? "토큰 저장됨" : "토큰을 입력해 주세요";
+    el.tokenState.textContent = token() ? "저장됨" : "토큰 없음";
     el.tokenState.className = "token-state " + (token() ? "is-set" : "is-missing");
   }
 
@@ -460,7 +460,7 @@
 
   /* ---------- events ---------- */
 
-  el.token.addEventListener("input", saveToken);
+  el.token.addEventListener("input", function () { el.token.removeAttribute("aria-invalid"); saveToken(); });
   el.token.addEventListener("change", function () { saveToken(); loadIntents(); });
   $("token-form").addEventListener("submit", function (event) { event.preventDefault(); saveToken(); loadIntents(); });
   el.tokenToggle.addEventListener("click", function () {

@@ -1,0 +1,415 @@
+"""Staff questions from Slack, answered in the message's thread (credentials.yml turns it on).
+
+    POST /webhooks/slack/webhook   Slack Events API (event_callback, url_verification) and
+                                   interactivity (button clicks, form-encoded `payload`)
+    GET  /webhooks/slack/          health
+
+Switched on by the environment, never by credentials.yml (no secrets in the repository):
+
+    SLACK_BOT_TOKEN       xoxb-... bot token             both needed; without them the server
+    SLACK_SIGNING_SECRET  the app's signing secret       starts without Slack (the route says 404)
+    SLACK_API_URL         optional Web API base URL (tests, Slack-compatible gateways);
+                          default https://slack.com/api/
+    SLACK_CHANNELS        optional channel IDs (comma-separated, or `*`) where every message is
+                          answered; elsewhere in channels only @mentions are. DMs: always.
+
+What it adds to Rasa's SlackInput:
+- every request is signed: v0 HMAC-SHA256 of `v0:{timestamp}:{body}` with the signing secret,
+  compared in constant time; a timestamp more than 5 minutes old or ahead is refused (401);
+- each Slack message is answered once: deliveries are remembered by `event_id` (Slack's retries,
+  X-Slack-Retry-Num) and by message (`channel`+`ts`, `client_msg_id`), so the `app_mention` and
+  the `message` event of one message give one answer; the memory is in-process, bounded, 1 hour;
+- bot and system messages (`bot_id`, any subtype but file_share/thread_broadcast) are ignored;
+- the answer goes into the thread (`thread_ts` = the event's `thread_ts` or its `ts`), one Slack
+  message per bot utterance, without the deprecated `as_user`; custom JSON that is not a Slack
+  message (the handoff packet) is not posted;
+- the conversation is per staff member and channel (`slack-{user}-{channel}`); the input channel
+  is "slack" and the metadata says {"channel": "slack"}: the actions never look a driver up here
+  (there is no driver token in Slack).
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import html
+import json
+import logging
+import os
+import re
+import time
+from collections import OrderedDict
+from http import HTTPStatus
+from typing import Any, Awaitable, Callable, Dict, FrozenSet, Iterable, List, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.slack import SlackBot, SlackInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+logger = logging.getLogger(__name__)
+
+ENV_TOKEN = "SLACK_BOT_TOKEN"
+ENV_SIGNING_SECRET = "SLACK_SIGNING_SECRET"
+ENV_API_URL = "SLACK_API_URL"
+ENV_CHANNELS = "SLACK_CHANNELS"
+DEFAULT_API_URL = "https://slack.com/api/"
+
+CHANNEL_NAME = "slack"
+MAX_CLOCK_SKEW_S = 5 * 60
+SEEN_TTL_S = 60 * 60
+SEEN_MAX_ENTRIES = 20_000
+MAX_TEXT = 2000
+# message subtypes that are still a person writing; every other subtype is a bot or the system
+PERSON_SUBTYPES = (None, "file_share", "thread_broadcast")
+LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>[\s,:]*")
+# Slack message keys a custom response may carry; anything else (e.g. the handoff packet) is ours
+SLACK_MESSAGE_KEYS = ("text", "blocks", "attachments", "mrkdwn", "unfurl_links", "unfurl_media")
+
+
+def signature_problem(
+    signing_secret: str, timestamp: Optional[str], signature: Optional[str], body: bytes,
+    now: Optional[float] = None, max_skew_s: int = MAX_CLOCK_SKEW_S,
+) -> Optional[str]:
+    """Why a request is not from Slack, or None when its v0 signature and timestamp are good."""
+    if not signing_secret:
+        return "no signing secret configured"
+    if not timestamp or not signature:
+        return "missing X-Slack-Request-Timestamp or X-Slack-Signature"
+    timestamp = timestamp.strip()
+    if not timestamp.isdigit() or len(timestamp) > 12:
+        return "malformed timestamp"
+    current = time.time() if now is None else now
+    if abs(current - int(timestamp)) > max_skew_s:
+        return "timestamp outside the 5-minute window"
+    try:
+        given = signature.strip().encode("ascii")
+    except UnicodeEncodeError:
+        return "malformed signature"
+    digest = hmac.new(
+        signing_secret.encode("utf-8"), b"v0:" + timestamp.encode("ascii") + b":" + (body or b""),
+        hashlib.sha256,
+    ).hexdigest()
+    if not hmac.compare_digest(f"v0={digest}".encode("ascii"), given):
+        return "signature mismatch"
+    return None
+
+
+class SeenCache:
+    """Keys seen in the last `ttl_s` seconds, at most `max_entries` of them (oldest dropped)."""
+
+    def __init__(self, ttl_s: float = SEEN_TTL_S, max_entries: int = SEEN_MAX_ENTRIES,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: "OrderedDict[str, float]" = OrderedDict()
+
+    def _prune(self) -> None:
+        expired_before = self._clock() - self.ttl_s
+        while self._entries:
+            key, seen_at = next(iter(self._entries.items()))
+            if seen_at >= expired_before and len(self._entries) <= self.max_entries:
+                break
+            self._entries.popitem(last=False)
+
+    def __contains__(self, key: object) -> bool:
+        self._prune()
+        return key in self._entries
+
+    def __len__(self) -> int:
+        self._prune()
+        return len(self._entries)
+
+    def add(self, *keys: Optional[str]) -> None:
+        now = self._clock()
+        for key in keys:
+            if key:
+                self._entries[key] = now
+                self._entries.move_to_end(key)
+        self._prune()
+
+
+class StaffSlackBot(SlackBot):
+    """Posts to one channel and thread through the Web API at `base_url`."""
+
+    def __init__(self, token: Text, slack_channel: Optional[Text] = None, thread_id: Optional[Text] = None,
+                 proxy: Optional[Text] = None, base_url: Text = DEFAULT_API_URL) -> None:
+        super().__init__(token, slack_channel, thread_id, proxy)
+        self.client = AsyncWebClient(token, base_url=base_url, proxy=proxy)
+
+    async def _post_message(self, channel: Text, **kwargs: Any) -> None:
+        # `as_user` is refused by apps with granular bot scopes; `type` is no API argument
+        kwargs.pop("as_user", None)
+        kwargs.pop("type", None)
+        await super()._post_message(channel, **kwargs)
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        """One Slack message per utterance (Rasa's splits at blank lines)."""
+        text = (text or "").strip()
+        if text:
+            await self._post_message(channel=self.slack_channel or recipient_id, text=text)
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        message = {key: json_message[key] for key in SLACK_MESSAGE_KEYS if key in json_message}
+        if not any(key in message for key in ("text", "blocks", "attachments")):
+            logger.debug("custom payload with no Slack message (%s) not posted", sorted(json_message))
+            return
+        await self._post_message(channel=self.slack_channel or recipient_id, **message)
+
+
+def _api_url(value: Optional[str]) -> str:
+    url = (value or "").strip() or DEFAULT_API_URL
+    return url if url.endswith("/") else url + "/"
+
+
+def _channel_list(value: Optional[str]) -> FrozenSet[str]:
+    return frozenset(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+class StaffSlackInput(SlackInput):
+    """Rasa's Slack connector for staff: signed, deduplicated, answered in threads."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL_NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        """Secrets come from the environment only; the credentials.yml entry may stay empty."""
+        token = os.environ.get(ENV_TOKEN, "").strip()
+        secret = os.environ.get(ENV_SIGNING_SECRET, "").strip()
+        if bool(token) != bool(secret):
+            logger.error(
+                "Slack stays off: set both %s and %s (only %s is set).",
+                ENV_TOKEN, ENV_SIGNING_SECRET, ENV_TOKEN if token else ENV_SIGNING_SECRET,
+            )
+        elif not token:
+            logger.info("Slack is off (%s and %s are not set).", ENV_TOKEN, ENV_SIGNING_SECRET)
+        return cls(
+            token or None,
+            secret or None,
+            api_url=os.environ.get(ENV_API_URL),
+            answer_all_in=_channel_list(os.environ.get(ENV_CHANNELS)),
+            proxy=(credentials or {}).get("proxy"),
+        )
+
+    def __init__(self, slack_token: Optional[Text], slack_signing_secret: Optional[Text],
+                 api_url: Optional[Text] = None, answer_all_in: Iterable[str] = (),
+                 proxy: Optional[Text] = None) -> None:
+        self.enabled = bool(slack_token and slack_signing_secret)
+        if self.enabled:
+            super().__init__(
+                slack_token, slack_channel=None, proxy=proxy, use_threads=True,
+                slack_signing_secret=slack_signing_secret, conversation_granularity="channel",
+            )
+        else:  # no validation: nothing is served
+            self.slack_token, self.slack_signing_secret = None, ""
+            self.slack_channel, self.proxy, self.use_threads = None, proxy, True
+            self.conversation_granularity = "channel"
+            self.errors_ignore_retry = ()
+            self.retry_reason_header, self.retry_num_header = "x-slack-retry-reason", "x-slack-retry-num"
+            self._background_tasks = set()
+        self.api_url = _api_url(api_url)
+        self.answer_all_in = frozenset(answer_all_in)
+        self.seen = SeenCache()
+
+    # ── authenticity ─────────────────────────────────────────────────────────
+    def authenticity_problem(self, request: Request) -> Optional[str]:
+        return signature_problem(
+            self.slack_signing_secret,
+            request.headers.get("X-Slack-Request-Timestamp"),
+            request.headers.get("X-Slack-Signature"),
+            request.body,
+        )
+
+    def is_request_from_slack_authentic(self, request: Request) -> bool:
+        return self.authenticity_problem(request) is None
+
+    # ── what gets an answer ──────────────────────────────────────────────────
+    @staticmethod
+    def _bot_user_ids(payload: Dict[str, Any]) -> List[str]:
+        ids = [user for user in payload.get("authed_users") or [] if isinstance(user, str)]
+        for authorization in payload.get("authorizations") or []:
+            if isinstance(authorization, dict) and authorization.get("is_bot", True) and authorization.get("user_id"):
+                ids.append(authorization["user_id"])
+        return ids
+
+    def skip_reason(self, payload: Dict[str, Any], event: Dict[str, Any]) -> Optional[str]:
+        """Why an event gets no answer, or None when it is a person's question to the bot."""
+        kind = event.get("type")
+        if kind not in ("message", "app_mention"):
+            return f"event type {kind!r}"
+        if event.get("bot_id") or event.get("bot_profile") or event.get("subtype") not in PERSON_SUBTYPES:
+            return "bot or system message"
+        user, channel = event.get("user"), event.get("channel")
+        if not isinstance(user, str) or not user or not isinstance(channel, str) or not channel:
+            return "no user or channel"
+        if user in self._bot_user_ids(payload):
+            return "the bot's own message"
+        if not isinstance(event.get("text"), str) or not event["text"].strip():
+            return "no text"
+        if kind == "app_mention" or event.get("channel_type") == "im":
+            return None
+        if channel in self.answer_all_in or (
+            "*" in self.answer_all_in and event.get("channel_type") in ("channel", "group")
+        ):
+            return None
+        return "channel message without a mention"
+
+    @staticmethod
+    def message_keys(event: Dict[str, Any]) -> List[str]:
+        """Keys shared by every event about one message (its app_mention and its message event)."""
+        keys = []
+        if event.get("channel") and event.get("ts"):
+            keys.append(f"message:{event['channel']}:{event['ts']}")
+        if event.get("client_msg_id"):
+            keys.append(f"client_msg:{event['client_msg_id']}")
+        return keys
+
+    def clean_text(self, text: str, bot_user_ids: List[str]) -> str:
+        text = LEADING_MENTION.sub("", text)
+        text = self._sanitize_user_message(text, bot_user_ids)
+        return html.unescape(text).strip()[:MAX_TEXT]
+
+    @staticmethod
+    def conversation_id(user: str, channel: str) -> str:
+        return f"slack-{user}-{channel}"
+
+    # ── handing a message to Rasa ────────────────────────────────────────────
+    def get_output_channel(self, channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> OutputChannel:
+        if not self.enabled:
+            return CollectingOutputChannel()
+        return StaffSlackBot(self.slack_token, channel or self.slack_channel, thread_id, self.proxy, self.api_url)
+
+    def _dispatch(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, user: str,
+                  channel: str, thread_ts: Optional[str], slack: Dict[str, Any], bot_user_ids: List[str]) -> None:
+        metadata = {
+            "channel": CHANNEL_NAME,
+            "out_channel": channel,
+            "thread_id": thread_ts,
+            "users": bot_user_ids,
+            "slack": {key: value for key, value in slack.items() if value is not None},
+        }
+        message = UserMessage(
+            text, self.get_output_channel(channel, thread_ts), self.conversation_id(user, channel),
+            input_channel=self.name(), metadata=metadata,
+        )
+
+        async def handle() -> None:
+            try:
+                await on_new_message(message)
+            except Exception:  # the request was answered already: log, never raise into the loop
+                logger.exception("Slack message %s in %s was not answered", slack.get("ts"), channel)
+
+        task = asyncio.create_task(handle())
+        self._background_tasks.add(task)
+        task.add_done_callback(self._background_tasks.discard)
+
+    async def _on_event(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        try:
+            payload = json.loads(request.body or b"{}")
+        except ValueError:
+            return response.json({"error": "body is not JSON"}, status=HTTPStatus.BAD_REQUEST)
+        if not isinstance(payload, dict):
+            return response.json({"error": "body is not a JSON object"}, status=HTTPStatus.BAD_REQUEST)
+        if payload.get("type") == "url_verification":
+            return response.json({"challenge": payload.get("challenge")})
+        if payload.get("type") != "event_callback" or not isinstance(payload.get("event"), dict):
+            return response.text("")
+        event = payload["event"]
+        event_id = payload.get("event_id")
+        event_key = f"event:{event_id}" if event_id else None
+        retry = request.headers.get("X-Slack-Retry-Num")
+        if event_key and event_key in self.seen:
+            logger.info("Slack event %s delivered again (retry %s): already handled", event_id, retry)
+            return response.text("", headers={"X-Slack-No-Retry": "1"})
+        reason = self.skip_reason(payload, event)
+        if reason:
+            logger.debug("Slack event %s not answered: %s", event_id, reason)
+            self.seen.add(event_key)
+            return response.text("")
+        keys = self.message_keys(event)
+        if any(key in self.seen for key in keys):
+            logger.info("Slack message %s in %s already answered (event %s)", event.get("ts"), event.get("channel"), event_id)
+            self.seen.add(event_key)
+            return response.text("")
+        bot_user_ids = self._bot_user_ids(payload)
+        text = self.clean_text(event["text"], bot_user_ids)
+        self.seen.add(event_key, *keys)
+        if not text:
+            return response.text("")
+        channel = event["channel"]
+        self._dispatch(
+            on_new_message, text, event["user"], channel, event.get("thread_ts") or event.get("ts"),
+            {
+                "team_id": payload.get("team_id"), "user_id": event["user"], "channel_id": channel,
+                "channel_type": event.get("channel_type"), "event_type": event.get("type"),
+                "event_id": event_id, "ts": event.get("ts"), "thread_ts": event.get("thread_ts"),
+            },
+            bot_user_ids,
+        )
+        return response.text("")
+
+    async def _on_interaction(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        try:
+            payload = json.loads(request.form.get("payload") or "")
+        except (ValueError, TypeError):
+            return response.json({"error": "no interaction payload"}, status=HTTPStatus.BAD_REQUEST)
+        if not isinstance(payload, dict) or not self._is_interactive_message(payload):
+            return response.text("")
+        text = self._get_interactive_response(payload["actions"][0])
+        user = (payload.get("user") or {}).get("id")
+        channel = (payload.get("channel") or {}).get("id")
+        if not text or not user or not channel:
+            return response.text("")
+        key = payload.get("trigger_id") or payload["actions"][0].get("action_ts")
+        key = f"interaction:{key}" if key else None
+        if key and key in self.seen:
+            return response.text("")
+        self.seen.add(key)
+        message = payload.get("message") or {}
+        self._dispatch(
+            on_new_message, str(text)[:MAX_TEXT], user, channel, message.get("thread_ts") or message.get("ts"),
+            {
+                "team_id": (payload.get("team") or {}).get("id"), "user_id": user, "channel_id": channel,
+                "event_type": payload.get("type"), "ts": message.get("ts"), "thread_ts": message.get("thread_ts"),
+            },
+            [],
+        )
+        return response.text("")
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        slack_bp = Blueprint("staff_slack_webhook", __name__)
+
+        if not self.enabled:
+            @slack_bp.route("/", methods=["GET"])
+            async def health_off(_: Request) -> HTTPResponse:
+                return response.json({"error": "Slack is not configured"}, status=HTTPStatus.NOT_FOUND)
+
+            @slack_bp.route("/webhook", methods=["GET", "POST"])
+            async def webhook_off(_: Request) -> HTTPResponse:
+                return response.json({"error": "Slack is not configured"}, status=HTTPStatus.NOT_FOUND)
+
+            return slack_bp
+
+        @slack_bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @slack_bp.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            problem = self.authenticity_problem(request)
+            if problem:
+                logger.warning("Slack request refused: %s", problem)
+                return response.json({"error": "request is not signed by Slack"}, status=HTTPStatus.UNAUTHORIZED)
+            content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+            if content_type == "application/json":
+                return await self._on_event(request, on_new_message)
+            if content_type == "application/x-www-form-urlencoded":
+                return await self._on_interaction(request, on_new_message)
+            return response.json({"error": "unsupported content type"}, status=HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+
+        return slack_bp

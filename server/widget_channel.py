@@ -1,0 +1,314 @@
+"""The drivers' web chat widget: a socket.io channel inside the Rasa server (credentials.yml).
+
+    GET  /webhooks/widget/              the widget page (Korean, phone width first)
+    GET  /webhooks/widget/static/…      its CSS/JS and the vendored socket.io client
+    GET  /webhooks/widget/health        {"status": "ok"}
+    GET  /webhooks/widget/demo          demo page: pick a demo driver, chat as that driver
+    GET  /webhooks/widget/demo-drivers  the demo drivers (from fixtures/admin/drivers.csv)
+    GET  /webhooks/widget/demo-token?driver=D-1001   a driver token for a demo driver
+    socket.io at /socket.io (Engine.IO v4): session_request → session_confirm,
+        user_uttered {message, session_id, customData: {driver_token}} → bot_uttered …, bot_turn_end
+
+The demo endpoints answer 404 unless ASSISTANT_DEMO_MODE=1 and DRIVER_TOKEN_SECRET is set.
+
+Why not the stock `socketio` channel: Rasa 3.6 calls `sio.enter_room()` without awaiting it,
+and python-socketio 5.x made it a coroutine, so with `session_persistence` no reply ever
+reached the browser; and its `send_custom_json` passes a custom payload (our handoff packet) as
+keyword arguments to `emit`, which fails. This subclass keeps the wire format of the stock
+channel (`text`, `quick_replies`, `custom`) and fixes both; it also keeps only the driver token
+from the widget's custom data (CONTRACT §4) and tells the widget when a turn is over.
+
+`send_to_driver(session_id, text)` lets the server push an agent's reply into a widget session
+(handoff).
+"""
+from __future__ import annotations
+
+import csv
+import html
+import json
+import logging
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from consignment import settings
+from consignment.identity import TOKEN_METADATA_KEY, mint_driver_token
+
+logger = logging.getLogger(__name__)
+
+WIDGET_DIR = Path(__file__).resolve().parent / "widget"
+STATIC_TYPES = {
+    ".js": "application/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".txt": "text/plain; charset=utf-8",
+}
+MAX_MESSAGE_CHARS = 2000
+MAX_TOKEN_CHARS = 4096
+# session ids are minted here (uuid4 hex) or come back from the widget's storage
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+DEMO_DRIVER = re.compile(r"^D-10\d\d$")
+DEMO_SITUATIONS = {  # fixtures/admin/README.md: what each demo driver is for
+    "D-1001": "정지 (사유 안내)",
+    "D-1002": "특정 고객 차단",
+    "D-1003": "내역 없음",
+    "D-1004": "지난 정지 · 고객 차단",
+    "D-1005": "정지 (기한 있음)",
+    "D-1006": "정지 조기 해제 · 고객 차단",
+    "D-1007": "내역 없음",
+}
+TURN_END_EVT = "bot_turn_end"
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'"
+    ),
+}
+
+_active_channel: Optional["DriverWidgetInput"] = None
+
+
+def _valid_session_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(SESSION_ID.match(value))
+
+
+def _public_custom(custom: Any) -> Optional[Dict[str, Any]]:
+    """What of a custom payload goes to the browser. The handoff packet is for the agent
+    (consultation path, slots, summary): the widget only needs to know a handoff happened."""
+    if not isinstance(custom, dict) or not custom:
+        return None
+    public = dict(custom)
+    if "handoff" in public:
+        packet = public["handoff"] if isinstance(public["handoff"], dict) else {}
+        public["handoff"] = {"handoff_id": packet.get("handoff_id")} if packet.get("handoff_id") else True
+    return public
+
+
+class DriverWidgetOutput(SocketIOOutput):
+    """One `bot_uttered` event per chat bubble: {"text", "quick_replies"?, "custom"?}."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return DriverWidgetInput.name()
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        text = message.get("text") or ""
+        bubbles: List[Dict[str, Any]] = [{"text": part.strip()} for part in text.strip().split("\n\n") if part.strip()]
+        buttons = message.get("buttons") or message.get("quick_replies") or []
+        if buttons:
+            if not bubbles:
+                bubbles.append({"text": ""})
+            bubbles[-1]["quick_replies"] = [
+                {"content_type": "text", "title": str(button.get("title", "")), "payload": str(button.get("payload", ""))}
+                for button in buttons
+                if isinstance(button, dict) and button.get("payload")
+            ]
+        custom = _public_custom(message.get("custom"))
+        if custom:
+            if not bubbles:
+                bubbles.append({"text": ""})
+            bubbles[-1]["custom"] = custom
+        if message.get("image"):
+            bubbles.append({"attachment": {"type": "image", "payload": {"src": message["image"]}}})
+        if message.get("attachment"):
+            bubbles.append({"attachment": message["attachment"]})
+        for bubble in bubbles:
+            await self._send_message(recipient_id, bubble)
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        custom = _public_custom(json_message)
+        if custom:
+            await self._send_message(recipient_id, {"text": "", "custom": custom})
+
+
+class DriverWidgetInput(SocketIOInput):
+    """socket.io for the drivers' web chat widget, plus the widget's pages."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "widget"
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        if self.sio is None:
+            return super().get_output_channel()
+        return DriverWidgetOutput(self.sio, self.bot_message_evt)
+
+    def _metadata(self, data: Dict[str, Any]) -> Dict[str, Any]:
+        """Only the driver token (CONTRACT §4) of the widget's custom data reaches the tracker."""
+        custom = data.get(self.metadata_key) or {}
+        if isinstance(custom, str):
+            try:
+                custom = json.loads(custom)
+            except ValueError:
+                custom = {}
+        token = custom.get(TOKEN_METADATA_KEY) if isinstance(custom, dict) else None
+        if isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_CHARS:
+            return {TOKEN_METADATA_KEY: token}
+        return {}
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        global _active_channel
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        widget_bp = SocketBlueprint(sio, self.socketio_path, "driver_widget", __name__)
+        self.sio = sio
+        _active_channel = self
+        namespace = self.namespace
+
+        # ── pages ────────────────────────────────────────────────────────────
+        @widget_bp.route("/", methods=["GET"])
+        async def widget_page(request: Request) -> HTTPResponse:
+            if not request.path.endswith("/"):  # relative asset URLs need the slash
+                query = f"?{request.query_string}" if request.query_string else ""
+                return response.redirect(request.path + "/" + query)
+            return _page("index.html", self.socketio_path)
+
+        @widget_bp.route("/health", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @widget_bp.route("/static/<name:path>", methods=["GET"])
+        async def static(_: Request, name: str) -> HTTPResponse:
+            path = (WIDGET_DIR / name).resolve()
+            if WIDGET_DIR not in path.parents or not path.is_file() or path.suffix not in STATIC_TYPES:
+                return response.json({"error": "not found"}, status=404)
+            cache = "public, max-age=86400" if "vendor" in path.relative_to(WIDGET_DIR).parts else "no-cache"
+            return await response.file(
+                path, mime_type=STATIC_TYPES[path.suffix],
+                headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"},
+            )
+
+        @widget_bp.route("/demo", methods=["GET"])
+        async def demo_page(_: Request) -> HTTPResponse:
+            if not _demo_enabled():
+                return response.json({"error": "not found"}, status=404)
+            return _page("demo.html", self.socketio_path)
+
+        @widget_bp.route("/demo-drivers", methods=["GET"])
+        async def demo_drivers(_: Request) -> HTTPResponse:
+            if not _demo_enabled():
+                return response.json({"error": "not found"}, status=404)
+            return response.json({"drivers": _demo_driver_list()}, headers={"Cache-Control": "no-store"})
+
+        @widget_bp.route("/demo-token", methods=["GET"])
+        async def demo_token(request: Request) -> HTTPResponse:
+            if not _demo_enabled():
+                return response.json({"error": "not found"}, status=404)
+            driver_id = request.args.get("driver", "")
+            if not DEMO_DRIVER.match(driver_id) or driver_id not in {d["driver_id"] for d in _demo_driver_list()}:
+                return response.json({"error": "데모 기사 ID(D-1001 … D-1007)를 골라 주세요."}, status=400)
+            token = mint_driver_token(driver_id, os.environ["DRIVER_TOKEN_SECRET"])
+            logger.info("demo driver token minted for %s", driver_id)
+            return response.json({"driver_id": driver_id, "token": token}, headers={"Cache-Control": "no-store"})
+
+        # ── socket.io ────────────────────────────────────────────────────────
+        async def join(sid: str, session_id: str) -> None:
+            """Puts the socket in its conversation's room (and out of a previous one)."""
+            async with sio.session(sid, namespace=namespace) as state:
+                previous = state.get("session_id")
+                if previous == session_id:
+                    return
+                if previous:
+                    await sio.leave_room(sid, previous, namespace=namespace)
+                await sio.enter_room(sid, session_id, namespace=namespace)
+                state["session_id"] = session_id
+
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            logger.debug("widget socket %s connected", sid)
+            return True
+
+        @sio.on("disconnect", namespace=namespace)
+        async def disconnect(sid: Text, *args: Any) -> None:
+            logger.debug("widget socket %s disconnected", sid)
+
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: Text, data: Optional[Dict] = None) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            session_id = requested if _valid_session_id(requested) else uuid.uuid4().hex
+            if self.session_persistence:
+                await join(sid, session_id)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: Text, data: Any = None) -> None:
+            if not isinstance(data, dict):
+                return
+            if self.session_persistence:
+                sender_id = data.get("session_id")
+                if not _valid_session_id(sender_id):
+                    logger.warning("widget message without a valid session_id ignored")
+                    return
+                # a message sent right after a reconnect may come before session_request
+                await join(sid, sender_id)
+            else:
+                sender_id = sid
+            text = data.get("message")
+            if not isinstance(text, str) or not text.strip():
+                return
+            message = UserMessage(
+                text.strip()[:MAX_MESSAGE_CHARS],
+                DriverWidgetOutput(sio, self.bot_message_evt),
+                sender_id,
+                input_channel=self.name(),
+                metadata=self._metadata(data),
+            )
+            try:
+                await on_new_message(message)
+            finally:
+                await sio.emit(TURN_END_EVT, {"session_id": sender_id}, room=sender_id if self.session_persistence else sid,
+                               namespace=namespace)
+
+        return widget_bp
+
+
+async def send_to_driver(session_id: str, text: str) -> bool:
+    """Shows `text` as an agent's message in the widget session `session_id` (the conversation
+    id, i.e. the Rasa sender id). True if at least one widget of that session is connected to
+    this server and got it; False if none is (the driver left, or the widget channel is not
+    configured) — the caller then keeps the reply for later. Nothing is written to the tracker."""
+    channel = _active_channel
+    if channel is None or channel.sio is None or not _valid_session_id(session_id):
+        return False
+    if not isinstance(text, str) or not text.strip():
+        return False
+    namespace = channel.namespace or "/"
+    if not any(True for _ in channel.sio.manager.get_participants(namespace, session_id)):
+        return False
+    await channel.sio.emit(
+        channel.bot_message_evt, {"text": text.strip(), "from": "agent"}, room=session_id, namespace=namespace
+    )
+    return True
+
+
+def _demo_enabled() -> bool:
+    return settings.demo_mode() and bool(os.environ.get("DRIVER_TOKEN_SECRET"))
+
+
+def _demo_driver_list() -> List[Dict[str, str]]:
+    """The demo drivers, from the demo fixtures (never from the admin database)."""
+    with open(settings.DEMO_FIXTURES_DIR / "drivers.csv", encoding="utf-8") as handle:
+        return [
+            {"driver_id": row["driver_id"], "name": row["name"], "phone": row["phone"],
+             "situation": DEMO_SITUATIONS.get(row["driver_id"], "")}
+            for row in csv.DictReader(handle)
+            if DEMO_DRIVER.match(row.get("driver_id") or "")
+        ]
+
+
+def _page(name: str, socketio_path: Optional[str]) -> HTTPResponse:
+    body = (WIDGET_DIR / name).read_text(encoding="utf-8")
+    body = body.replace("{{SOCKETIO_PATH}}", html.escape(socketio_path or "/socket.io", quote=True))
+    return response.html(body, headers=PAGE_HEADERS)
