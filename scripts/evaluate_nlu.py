@@ -148,6 +148,8 @@ def build_pipelines(ablation: bool) -> List[Pipeline]:
         return {
             "recipe": "default.v1",
             "language": project.get("language", "ko"),
+            # else `rasa train` writes a random assistant_id into the config file
+            "assistant_id": project.get("assistant_id", "nlu-evaluation"),
             "pipeline": copy.deepcopy(steps),
             "policies": [],
         }
@@ -188,11 +190,13 @@ def build_pipelines(ablation: bool) -> List[Pipeline]:
 
 def _inputs_fingerprint(config_text: str) -> str:
     """Config + everything the trained model depends on (for --reuse only): the training data,
-    and korean_nlu/ + content/ (Kiwi user dictionary, vocabularies) for the custom pipelines."""
+    and korean_nlu/ + consignment/ + content/ (Kiwi user dictionary, vocabularies) for the
+    custom pipelines (conservative: any change there retrains them)."""
     digest = hashlib.sha256(config_text.encode("utf-8"))
     inputs = [("data/nlu", TRAIN_SNAPSHOT, ("*.yml", "*.yaml"))]
     if "korean_nlu." in config_text:
         inputs += [("korean_nlu", ROOT / "korean_nlu", ("*.py",)),
+                   ("consignment", ROOT / "consignment", ("*.py",)),
                    ("content", ROOT / "content", ("*.yml", "*.yaml", "*.tsv"))]
     files = sorted({(f"{label}/{path.relative_to(folder)}", path)
                     for label, folder, patterns in inputs
@@ -496,11 +500,14 @@ def _git_revision() -> str:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                               text=True, timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "config.yml", "data", "korean_nlu",
-                                "content", "tests/nlu"], cwd=ROOT, capture_output=True, text=True,
+                                "consignment", "content", "tests/nlu"], cwd=ROOT, capture_output=True, text=True,
                                timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return f"{head}{' + uncommitted changes' if dirty else ''}" if head else "unknown"
+
+
+GIT_REVISION = "unknown"  # taken when the training data is snapshotted
 
 
 def section(rows, examples: List[Example], korean_predictions: List[Prediction]) -> str:
@@ -510,9 +517,11 @@ def section(rows, examples: List[Example], korean_predictions: List[Prediction])
     return "\n".join([
         MARK_START,
         "",
-        f"Measured {dt.date.today().isoformat()} with `make evaluate` "
-        f"(`python scripts/evaluate_nlu.py`{' --ablation' if len(rows) > 2 else ''}); "
-        f"rasa {rasa.__version__}, git {_git_revision()}. "
+        f"Measured {dt.date.today().isoformat()} with "
+        + ("`make evaluate` (`python scripts/evaluate_nlu.py`); " if len(rows) <= 2 else
+           "`python scripts/evaluate_nlu.py --ablation` (`make evaluate` gives the first two "
+           "rows); ")
+        + f"rasa {rasa.__version__}, git {GIT_REVISION}. "
         f"{len(examples)} held-out messages in {len({e.intent for e in examples})} intents "
         f"(tests/nlu/heldout.yml), {sum(1 for e in examples if e.entities)} of them with entities; "
         f"every pipeline trained on data/nlu/ only.",
@@ -649,6 +658,8 @@ def main() -> int:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(TRAIN_SNAPSHOT, ignore_errors=True)
     shutil.copytree(TRAIN_DATA, TRAIN_SNAPSHOT)
+    global GIT_REVISION
+    GIT_REVISION = _git_revision()
     examples = load_heldout()
     pipelines = build_pipelines(args.ablation)
     print(f"{len(examples)} held-out messages; pipelines: {', '.join(p.name for p in pipelines)}")

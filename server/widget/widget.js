@@ -140,6 +140,22 @@
     return item;
   }
 
+  function minuteOf(ts) {
+    return ts ? Math.floor(ts / 60000) : 0;
+  }
+
+  // Messages in a row from the same side within a minute form a group: the time shows once, at its end.
+  function appendRendered(message) {
+    var item = renderMessage(message);
+    item.setAttribute("data-group", message.role + ":" + minuteOf(message.ts));
+    var previous = log.lastElementChild;
+    if (message.role !== "system" && previous && previous.getAttribute("data-group") === item.getAttribute("data-group")) {
+      previous.classList.add("grouped");
+      item.classList.add("follows");
+    }
+    log.appendChild(item);
+  }
+
   function renderQuickReplies(replies) {
     var box = el("div", "quick-replies");
     replies.forEach(function (reply) {
@@ -171,7 +187,7 @@
 
   function renderAll() {
     log.textContent = "";
-    state.messages.forEach(function (message) { log.appendChild(renderMessage(message)); });
+    state.messages.forEach(appendRendered);
     showQuickRepliesOfLast();
     intro.hidden = state.messages.length > 0;
     scrollToEnd();
@@ -182,7 +198,7 @@
     state.messages.push(message);
     saveState();
     clearQuickReplies();
-    log.appendChild(renderMessage(message));
+    appendRendered(message);
     showQuickRepliesOfLast();
     intro.hidden = true;
     scrollToEnd();

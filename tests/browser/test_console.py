@@ -44,7 +44,7 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR", reduced_motion="reduce")
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
     errors = []

@@ -166,7 +166,7 @@ class Widget:
         self.wait_idle()
 
     def texts(self, role: str) -> list:
-        return self.page.locator(f"#log .row.{role}").all_inner_texts()
+        return self.page.locator(f"#log .row.{role}:not(.replies-row)").all_inner_texts()
 
     def log_text(self) -> str:
         return self.page.locator("#log").inner_text()
