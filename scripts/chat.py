@@ -37,7 +37,8 @@ def send(url: str, sender: str, text: str, token: str | None) -> list:
 
 def show(replies: list) -> None:
     if not replies:
-        print("봇 > (응답을 받지 못했어요. 잠시 후 다시 시도하시거나 '상담원 연결'이라고 입력해 주세요.)")
+        # a handed-over conversation is paused: the agent answers from the console
+        print("봇 > (답변이 없어요. 상담원 연결을 요청하셨다면 상담원이 콘솔에서 답변드립니다.)")
     for reply in replies:
         if reply.get("text"):
             print("봇 > " + reply["text"].replace("\n", "\n      "))
