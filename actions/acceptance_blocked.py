@@ -12,7 +12,14 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import driver_token, entity_values, latest_intent, latest_text, run_blocking
+from actions.common import (
+    driver_token,
+    entity_values,
+    in_staff_channel,
+    latest_intent,
+    latest_text,
+    run_blocking,
+)
 from actions.handoff import hand_over
 from consignment.admin_db import default_repository
 from consignment.identity import phone_digest
@@ -32,8 +39,6 @@ logger = logging.getLogger(__name__)
 
 OTHER_COMPANY = "다른 업체"
 EXPLAINED_ELSEWHERE = "explained_elsewhere"
-# Channels where staff, not drivers, talk to the assistant: never a suspension lookup there.
-STAFF_CHANNELS = ("slack",)
 MAX_FORM_RETRIES = 2
 
 # Slots of one inquiry, cleared when it starts and when it is answered.
@@ -58,7 +63,7 @@ class ActionTriageAcceptanceBlocked(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         decision = triage(tracker)
-        if decision == CONSIGNMENT and tracker.get_latest_input_channel() in STAFF_CHANNELS:
+        if decision == CONSIGNMENT and in_staff_channel(tracker):
             # no driver token in a staff channel: the two cases, and where they are looked up
             dispatcher.utter_message(response="utter_restriction_lookup_elsewhere")
             return [SlotSet("triage", EXPLAINED_ELSEWHERE)]

@@ -11,6 +11,14 @@ from consignment.identity import TOKEN_METADATA_KEY
 
 T = TypeVar("T")
 
+# Channels where staff, not drivers, talk to the assistant: no driver token, so never a
+# suspension lookup there, and no handoff queue either (staff are the agents).
+STAFF_CHANNELS = ("slack",)
+
+
+def in_staff_channel(tracker: Tracker) -> bool:
+    return tracker.get_latest_input_channel() in STAFF_CHANNELS
+
 
 def entity_values(tracker: Tracker, entity: str) -> List[str]:
     """Values of one entity type in the latest message, in order, without repeats."""

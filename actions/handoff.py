@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import driver_messages, latest_intent, run_blocking
+from actions.common import driver_messages, in_staff_channel, latest_intent, run_blocking
 from consignment.assist_store import default_store
 from consignment.handoff import handoff_packet
 
@@ -25,6 +25,9 @@ HANDOFF_MESSAGES = {
 async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> List[Dict]:
     """Says an agent takes over, records the handoff with its context packet for the agent
     console, and pauses the conversation: the bot stays silent until the agent resolves it."""
+    if in_staff_channel(tracker):  # staff are the agents: nothing to queue, nothing to pause
+        dispatcher.utter_message(response="utter_no_handoff_in_staff_channel")
+        return _reset_events()
     packet = handoff_packet(reason, driver_messages(tracker), tracker.current_slot_values(), latest_intent(tracker))
     events: List[Dict] = []
     try:

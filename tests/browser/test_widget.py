@@ -279,9 +279,9 @@ def test_agent_button_hands_over_with_a_note(widget):
     from playwright.sync_api import expect
 
     widget.open()
-    widget.page.get_by_role("button", name="상담원 연결").click()
+    widget.page.locator("#human").click()
     widget.wait_idle()
-    expect(widget.page.locator("#log .row.user").last).to_have_text("상담원 연결")
+    expect(widget.page.locator("#log .row.user .bubble").last).to_have_text("상담원 연결")
     expect(widget.page.locator("#log .system-note")).to_have_text(HANDOFF_NOTE)
     assert "상담원에게 연결해 드릴게요" in widget.log_text()
     assert "consultation_path" not in widget.page.content()

@@ -96,7 +96,8 @@ tracker_store:
         encoding="utf-8",
     )
     env = {
-        **os.environ,
+        # a developer's real Slack credentials must not switch Slack on in tests
+        **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
         "DRIVER_TOKEN_SECRET": TEST_SECRET,
         "ADMIN_DB_URL": f"sqlite:///{workdir / 'admin.db'}",
         "ADMIN_DB_LOAD_DEMO": "1",

@@ -385,3 +385,11 @@ async def test_when_the_handoff_queue_is_down_the_driver_is_told_and_the_bot_kee
     texts, events, _ = await run(ActionHandoff(), tracker("상담원 연결해 주세요", "request_human"))
     assert "지금은 상담원 연결이 어렵습니다" in texts[0]
     assert "pause" not in [e["event"] for e in events]
+
+
+async def test_in_slack_a_handoff_request_is_answered_without_queueing_or_pausing(handoff_queue):
+    a_tracker = tracker("상담원 연결해 주세요", "request_human")
+    a_tracker.events[-1]["input_channel"] = "slack"
+    texts, events, _ = await run(ActionHandoff(), a_tracker)
+    assert "상담사 콘솔에서" in texts[0]
+    assert "pause" not in [e["event"] for e in events] and handoff_queue.handoffs() == []
