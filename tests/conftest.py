@@ -31,3 +31,8 @@ def sqlite_repository(tmp_path) -> AdminRepository:
     return AdminRepository(
         url=f"sqlite:///{tmp_path / 'admin.db'}", clock=lambda: NOW, load_demo_data=True
     )
+
+
+# The real Rasa server and action server, started once per session for every live test
+# (integration and browser): registered here so that all modules share one instance.
+from tests.live_servers import assistant, sender  # noqa: E402,F401

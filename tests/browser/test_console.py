@@ -11,7 +11,7 @@ import pytest
 
 from consignment.agent_auth import mint_agent_token
 from tests.conftest import PROJECT_ROOT
-from tests.integration.conftest import AGENT_SECRET, assistant, sender  # noqa: F401  (session fixtures)
+from tests.live_servers import AGENT_SECRET
 
 pytestmark = pytest.mark.live
 

@@ -15,10 +15,6 @@ import requests
 
 from consignment.identity import mint_driver_token
 from tests.conftest import PROJECT_ROOT, TEST_SECRET
-import tests.conftest
-
-if not hasattr(tests.conftest, "assistant"):  # once the live-server fixture moves there, use that one
-    from tests.integration.conftest import assistant, sender  # noqa: F401  (session fixtures)
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = PROJECT_ROOT / "docs" / "widget.png"

@@ -11,7 +11,7 @@ from consignment.agent_auth import mint_agent_token
 from consignment.assist_store import AssistStore, corrections_as_nlu_yaml
 from consignment.identity import mint_driver_token
 from tests.conftest import TEST_SECRET
-from tests.integration.conftest import AGENT_SECRET
+from tests.live_servers import AGENT_SECRET
 
 pytestmark = pytest.mark.live
 

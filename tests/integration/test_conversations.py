@@ -14,7 +14,7 @@ import requests
 
 from consignment.identity import mint_driver_token
 from tests.conftest import PROJECT_ROOT, TEST_SECRET
-from tests.integration.conftest import ACTIONS_PORT
+from tests.live_servers import ACTIONS_PORT
 
 pytestmark = pytest.mark.live
 

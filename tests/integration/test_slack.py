@@ -23,7 +23,7 @@ import requests
 
 from server.slack_channel import SeenCache, StaffSlackInput, signature_problem
 from tests.conftest import PROJECT_ROOT, TEST_SECRET
-from tests.integration.conftest import AGENT_SECRET, MODEL, START_TIMEOUT_S, _start, _stop
+from tests.live_servers import AGENT_SECRET, MODEL, START_TIMEOUT_S, _start, _stop
 
 SIGNING_SECRET = "test-slack-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-0000-slack-token"
