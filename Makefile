@@ -1,5 +1,5 @@
 # Everything a developer runs. The README's two commands are `make run` and `make test`.
-.PHONY: run serve test setup train validate stories pytest evaluate benchmark chat
+.PHONY: run serve test setup train validate evaluate benchmark chat agent-token export-corrections
 
 run:            ## set up, train if needed, start both servers, chat in the terminal (demo mode)
 	scripts/run.sh
@@ -27,3 +27,9 @@ benchmark:      ## training, start-up, latency and memory numbers (README), vs a
 
 chat:           ## terminal chat with servers started by `make serve`
 	.venv/bin/python scripts/chat.py
+
+agent-token:    ## [demo] an agent token for the console (needs the secret `make run` created)
+	ASSISTANT_DEMO_MODE=1 AGENT_TOKEN_SECRET=$$(cat var/demo_agent_token_secret) .venv/bin/python -m consignment.agent_auth A-DEMO
+
+export-corrections: ## agents' intent corrections as Rasa NLU YAML, for review
+	.venv/bin/python -m consignment.assist_store export-corrections

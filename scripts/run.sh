@@ -55,8 +55,10 @@ for _ in $(seq 1 180); do
 done
 [ "${ready:-}" = 1 ] || { echo "the servers did not start in 180 s; see var/log/" >&2; exit 1; }
 echo "ready: REST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook · logs in var/log/"
+echo "driver chat widget: http://127.0.0.1:$RASA_PORT/webhooks/widget/"
 echo "agent console: http://127.0.0.1:$RASA_PORT/webhooks/assist/console"
 if [ "$ASSISTANT_DEMO_MODE" = "1" ]; then
+  echo "[데모] 기사 앱 대신 데모 기사로 위젯 열기: http://127.0.0.1:$RASA_PORT/webhooks/widget/demo"
   echo "[데모] 상담사 토큰 (콘솔에 붙여넣기): $(.venv/bin/python -m consignment.agent_auth A-DEMO 2>/dev/null)"
 fi
 
