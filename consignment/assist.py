@@ -12,7 +12,7 @@ from consignment.admin_db import AdminRepository, Restriction
 from consignment.content import load_yaml
 from consignment.handoff import consultation_path
 from consignment.regions import answer_lines
-from consignment.restriction import ASK_AGAIN, CONSIGNMENT, HANDOFF, triage_inquiry
+from consignment.restriction import ASK_AGAIN, HANDOFF, triage_inquiry
 from consignment.vocabulary import CONSIGNMENT_CALL, PARTNER_CALL, vocabulary
 from korean_nlu.text import mask_phone, normalize_phone
 

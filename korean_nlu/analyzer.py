@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import List, Tuple
 
 from consignment.content import CONTENT_DIR

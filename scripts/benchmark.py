@@ -493,8 +493,6 @@ def bench_stock(args: argparse.Namespace, procs: Processes, env: Dict[str, str],
         url, STOCK_TURNS, STOCK_EXPECTED_LAST, args.conversations, None, "bench-stock", server_log
     )
     result["conversation"] = summarise_turns(per_turn)
-    print(f"[project] agent assist suggest/lookup ×{args.parse_requests} …", flush=True)
-    result["assist"] = measure_assist(url, agent_secret, args.parse_requests, server_log)
     result["rss_server_mb"] = rss_mb(server.pid)
     procs.stop(server)
     return result

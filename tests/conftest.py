@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
@@ -15,6 +14,16 @@ from consignment import settings  # noqa: E402
 from consignment.admin_db import AdminRepository  # noqa: E402
 
 TEST_SECRET = "test-driver-token-secret-0123456789abcdef"
+# fixtures/admin/drivers.csv: who each demo driver is (name, phone)
+DEMO_DRIVERS = {
+    "D-1001": ("김민수", "010-1234-5678"),
+    "D-1002": ("이영희", "010-2345-6789"),
+    "D-1003": ("박철수", "010-3456-7890"),
+    "D-1004": ("최지훈", "010-4567-8901"),
+    "D-1005": ("정수진", "010-5678-9012"),
+    "D-1006": ("한동욱", "010-6789-0123"),
+    "D-1007": ("오세영", "010-7890-1234"),
+}
 # The day the fixtures describe: D-1001 and D-1005 suspended, D-1004's suspension over.
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=settings.KST)
 

@@ -5,12 +5,14 @@ temporary folder, the demo data loaded, a test secret for driver tokens and a fi
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import time
 import uuid
 from pathlib import Path
+from typing import Dict, Iterator, Optional
 
 import pytest
 import requests
@@ -22,6 +24,7 @@ ACTIONS_PORT = int(os.environ.get("TEST_ACTIONS_PORT", "15055"))
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 START_TIMEOUT_S = 240
 AGENT_SECRET = "test-agent-token-secret-0123456789abcdef"
+VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
 
 
 class Assistant:
@@ -64,14 +67,14 @@ def _stop(process: subprocess.Popen) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def _wait_until_ready(url: str, processes, logs) -> None:
+def _wait_until_ready(url: str, actions_url: str, processes, logs) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         for process, log in zip(processes, logs):
             if process.poll() is not None:
                 raise RuntimeError(f"server exited: {log.read_text()[-3000:]}")
         try:
-            if requests.get(f"http://127.0.0.1:{ACTIONS_PORT}/health", timeout=2).ok and "model_file" in requests.get(f"{url}/status", timeout=2).text:
+            if requests.get(f"{actions_url}/health", timeout=2).ok and "model_file" in requests.get(f"{url}/status", timeout=2).text:
                 return
         except requests.RequestException:
             pass
@@ -79,23 +82,9 @@ def _wait_until_ready(url: str, processes, logs) -> None:
     raise RuntimeError("servers did not become ready in time")
 
 
-@pytest.fixture(scope="session")
-def assistant(tmp_path_factory):
-    if not MODEL.exists():
-        pytest.fail("no trained model at models/current.tar.gz: run `make train` (the test command does)")
-    workdir = tmp_path_factory.mktemp("assistant")
-    endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f"""action_endpoint:
-  url: "http://127.0.0.1:{ACTIONS_PORT}/webhook"
-tracker_store:
-  type: server.tracker_store.RedactingSQLTrackerStore
-  dialect: sqlite
-  db: {workdir / 'conversations.db'}
-""",
-        encoding="utf-8",
-    )
-    env = {
+def server_environment(workdir: Path, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """What both servers run with in tests: their own SQLite files, test secrets, a fixed clock."""
+    return {
         # a developer's real Slack credentials must not switch Slack on in tests
         **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
         "DRIVER_TOKEN_SECRET": TEST_SECRET,
@@ -105,27 +94,59 @@ tracker_store:
         "RASA_TELEMETRY_ENABLED": "false",
         "AGENT_TOKEN_SECRET": AGENT_SECRET,
         "ASSIST_DB_URL": f"sqlite:///{workdir / 'assist.db'}",
+        **(extra or {}),
     }
-    venv = PROJECT_ROOT / ".venv" / "bin"
+
+
+def start_action_server(workdir: Path, actions_port: int, env: Dict[str, str], log: Path) -> subprocess.Popen:
+    return _start([str(VENV_BIN / "rasa"), "run", "actions", "--port", str(actions_port)], env, log)
+
+
+@contextlib.contextmanager
+def running_assistant(
+    workdir: Path, rasa_port: int, actions_port: int, model: Path = MODEL, extra_env: Optional[Dict[str, str]] = None
+) -> Iterator[Assistant]:
+    """Both servers on the given ports, stopped on exit."""
+    if not model.exists():
+        pytest.fail("no trained model at models/current.tar.gz: run `make train` (the test command does)")
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        f"""action_endpoint:
+  url: "http://127.0.0.1:{actions_port}/webhook"
+tracker_store:
+  type: server.tracker_store.RedactingSQLTrackerStore
+  dialect: sqlite
+  db: {workdir / 'conversations.db'}
+""",
+        encoding="utf-8",
+    )
+    env = server_environment(workdir, extra_env)
     logs = [workdir / "actions.log", workdir / "rasa.log"]
     processes = [
-        _start([str(venv / "rasa"), "run", "actions", "--port", str(ACTIONS_PORT)], env, logs[0]),
+        start_action_server(workdir, actions_port, env, logs[0]),
         _start(
-            [str(venv / "rasa"), "run", "--enable-api", "--port", str(RASA_PORT), "--model", str(MODEL),
+            [str(VENV_BIN / "rasa"), "run", "--enable-api", "--port", str(rasa_port), "--model", str(model),
              "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
             env, logs[1],
         ),
     ]
-    url = f"http://127.0.0.1:{RASA_PORT}"
+    url = f"http://127.0.0.1:{rasa_port}"
     try:
-        _wait_until_ready(url, processes, logs)
+        _wait_until_ready(url, f"http://127.0.0.1:{actions_port}", processes, logs)
         instance = Assistant(url, workdir)
         instance.processes = processes
         instance.logs = logs
+        instance.env = env
         yield instance
     finally:
-        for process in processes:
+        for process in instance.processes if "instance" in locals() else processes:
             _stop(process)
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory):
+    with running_assistant(tmp_path_factory.mktemp("assistant"), RASA_PORT, ACTIONS_PORT) as instance:
+        yield instance
 
 
 @pytest.fixture

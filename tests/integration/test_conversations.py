@@ -5,7 +5,6 @@ import datetime as dt
 import json
 import os
 import signal
-import subprocess
 import time
 
 import jwt
@@ -13,20 +12,12 @@ import pytest
 import requests
 
 from consignment.identity import mint_driver_token
-from tests.conftest import PROJECT_ROOT, TEST_SECRET
-from tests.live_servers import ACTIONS_PORT
+from tests.conftest import DEMO_DRIVERS, TEST_SECRET
+from tests.live_servers import ACTIONS_PORT, start_action_server
 
 pytestmark = pytest.mark.live
 
-DEMO = {
-    "D-1001": ("김민수", "010-1234-5678"),
-    "D-1002": ("이영희", "010-2345-6789"),
-    "D-1003": ("박철수", "010-3456-7890"),
-    "D-1004": ("최지훈", "010-4567-8901"),
-    "D-1005": ("정수진", "010-5678-9012"),
-    "D-1006": ("한동욱", "010-6789-0123"),
-    "D-1007": ("오세영", "010-7890-1234"),
-}
+DEMO = DEMO_DRIVERS
 WAIT_LINE = "잠시만 기다려주시겠습니까?"
 SUSPENDED = "기사님께서는 카카오 T에서 {reason} 사유로 계정이 정지되어 콜마너에서도 콜수락이 제한되고 있습니다."
 CUSTOMER_BLOCK = "특정 고객님의 요청으로 해당 고객님의 호출 건은 수락이 제한됩니다."
@@ -201,12 +192,9 @@ def test_an_action_server_outage_gets_an_apology_not_silence(assistant, sender):
         assert "일시적인 문제로 답변을 드리기 어렵습니다" in reply
         assert "Traceback" not in reply
     finally:
-        env = {**os.environ, "DRIVER_TOKEN_SECRET": TEST_SECRET,
-               "ADMIN_DB_URL": f"sqlite:///{assistant.workdir / 'admin.db'}", "ADMIN_DB_LOAD_DEMO": "1"}
-        assistant.processes[0] = subprocess.Popen(
-            [str(PROJECT_ROOT / ".venv/bin/rasa"), "run", "actions", "--port", str(ACTIONS_PORT)],
-            cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )
+        restarted_log = assistant.workdir / "actions-restarted.log"
+        assistant.processes[0] = start_action_server(assistant.workdir, ACTIONS_PORT, assistant.env, restarted_log)
+        assistant.logs.append(restarted_log)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:

@@ -22,8 +22,7 @@ import pytest
 import requests
 
 from server.slack_channel import SeenCache, StaffSlackInput, signature_problem
-from tests.conftest import PROJECT_ROOT, TEST_SECRET
-from tests.live_servers import AGENT_SECRET, MODEL, START_TIMEOUT_S, _start, _stop
+from tests.live_servers import MODEL, running_assistant
 
 SIGNING_SECRET = "test-slack-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-0000-slack-token"
@@ -160,69 +159,22 @@ def staff() -> str:
 
 @pytest.fixture(scope="module")
 def slack(tmp_path_factory):
-    if not MODEL.exists():
-        pytest.fail("no trained model at models/current.tar.gz: run `make train` (the test command does)")
     fake = FakeSlack()
     workdir = tmp_path_factory.mktemp("slack")
     model = workdir / "model.tar.gz"
     shutil.copyfile(MODEL, model)  # a retraining elsewhere must not swap the model under the server
     rasa_port = int(os.environ.get("TEST_SLACK_RASA_PORT") or _free_port())
     actions_port = int(os.environ.get("TEST_SLACK_ACTIONS_PORT") or _free_port())
-    endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f"""action_endpoint:
-  url: "http://127.0.0.1:{actions_port}/webhook"
-tracker_store:
-  type: server.tracker_store.RedactingSQLTrackerStore
-  dialect: sqlite
-  db: {workdir / 'conversations.db'}
-""",
-        encoding="utf-8",
-    )
-    env = {
-        **os.environ,
-        "DRIVER_TOKEN_SECRET": TEST_SECRET,
-        "ADMIN_DB_URL": f"sqlite:///{workdir / 'admin.db'}",
-        "ADMIN_DB_LOAD_DEMO": "1",
-        "ASSISTANT_NOW": "2026-11-29T12:00:00+09:00",
-        "RASA_TELEMETRY_ENABLED": "false",
-        "AGENT_TOKEN_SECRET": AGENT_SECRET,
-        "ASSIST_DB_URL": f"sqlite:///{workdir / 'assist.db'}",
+    slack_env = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": f"http://127.0.0.1:{fake.port}/",
         "SLACK_CHANNELS": QA_CHANNEL,
     }
-    venv = PROJECT_ROOT / ".venv" / "bin"
-    logs = [workdir / "actions.log", workdir / "rasa.log"]
-    processes = [
-        _start([str(venv / "rasa"), "run", "actions", "--port", str(actions_port)], env, logs[0]),
-        _start(
-            [str(venv / "rasa"), "run", "--enable-api", "--port", str(rasa_port), "--model", str(model),
-             "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
-            env, logs[1],
-        ),
-    ]
-    url = f"http://127.0.0.1:{rasa_port}"
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            for process, log in zip(processes, logs):
-                if process.poll() is not None:
-                    raise RuntimeError(f"server exited: {log.read_text()[-3000:]}")
-            try:
-                if (requests.get(f"http://127.0.0.1:{actions_port}/health", timeout=2).ok
-                        and "model_file" in requests.get(f"{url}/status", timeout=2).text):
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("servers did not become ready in time")
-            time.sleep(1)
-        yield SlackServer(url, fake)
+        with running_assistant(workdir, rasa_port, actions_port, model, slack_env) as servers:
+            yield SlackServer(servers.url, fake)
     finally:
-        for process in processes:
-            _stop(process)
         fake.close()
 
 

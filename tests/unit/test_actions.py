@@ -1,13 +1,10 @@
 """Each action's answer, with the real domain and the demo data in a throw-away SQLite."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Dict, List, Optional
 
 import pytest
 from rasa.shared.core.domain import Domain
-from rasa.shared.utils.io import raise_warning  # noqa: F401  (rasa's import side effects)
-from rasa.shared.nlu.interpreter import RegexInterpreter  # noqa: F401
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -21,20 +18,11 @@ from actions.acceptance_blocked import (
 from actions.handoff import ActionHandoff
 from actions.questions import ActionAnswerServiceRegions, ActionExplainConsignmentCall
 from consignment.identity import mint_driver_token, phone_digest
-from tests.conftest import PROJECT_ROOT, TEST_SECRET
+from tests.conftest import DEMO_DRIVERS, PROJECT_ROOT, TEST_SECRET
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain"))
 DOMAIN_DICT = DOMAIN.as_dict()
 
-DEMO_DRIVERS = {
-    "D-1001": ("김민수", "010-1234-5678"),
-    "D-1002": ("이영희", "010-2345-6789"),
-    "D-1003": ("박철수", "010-3456-7890"),
-    "D-1004": ("최지훈", "010-4567-8901"),
-    "D-1005": ("정수진", "010-5678-9012"),
-    "D-1006": ("한동욱", "010-6789-0123"),
-    "D-1007": ("오세영", "010-7890-1234"),
-}
 
 
 @pytest.fixture(autouse=True)
