@@ -2,7 +2,8 @@
  *
  * No framework, no external resources. Every piece of data from the server is inserted with
  * textContent (never innerHTML), so a driver's message or a script line cannot inject markup.
- * API: POST /webhooks/assist/{suggest,lookup,feedback}, GET /webhooks/assist/intents, all with
+ * API: POST /webhooks/assist/{suggest,lookup,feedback}, GET /webhooks/assist/intents,
+ * GET /webhooks/assist/handoffs, POST /webhooks/assist/handoffs/<id>/{take,reply,resolve}, all with
  * `Authorization: Bearer <agent token>`; errors are {"error": "<Korean message>"}.
  */
 (function () {
@@ -16,6 +17,26 @@
     customer_blocked: { label: "특정 고객 차단", tone: "warn" },
     none: { label: "내역 없음", tone: "ok" }
   };
+
+  var HANDOFF_REFRESH_MS = 5000;
+  var HANDOFF_STATUS = {
+    open: { label: "대기", tone: "warn" },
+    taken: { label: "진행 중", tone: "ok" }
+  };
+  // consignment/handoff.py REASONS
+  var HANDOFF_REASONS = {
+    driver_request: "기사님 요청",
+    misunderstanding: "연속 미이해",
+    other_call_type: "위탁콜 외 콜타입",
+    not_consignment: "위탁콜(콜마너) 외 상황"
+  };
+  var CHANNELS = { widget: "웹 채팅", rest: "REST", slack: "Slack", socketio: "웹 채팅", cmdline: "터미널" };
+  var SLOT_LABELS = {
+    call_type: "콜타입", partner_app: "이용 앱", ordering_company: "발주사",
+    driver_name: "기사님 성함", phone_number: "휴대폰 번호"
+  };
+  var SPEAKERS = { driver: "기사님", bot: "봇", agent: "상담원" };
+  var NOT_DELIVERED = "기사님 화면에 연결되어 있지 않아 대화 기록에만 남았습니다";
 
   function $(id) { return document.getElementById(id); }
 
@@ -35,11 +56,26 @@
     lookupForm: $("lookup-form"), lookup: $("lookup"), lookupButton: $("lookup-button"), lookupError: $("lookup-error"),
     lookupResult: $("lookup-result"), lookupDriver: $("lookup-driver"), lookupPhone: $("lookup-phone"),
     lookupStatus: $("lookup-status"), lookupReason: $("lookup-reason"), lookupBlocked: $("lookup-blocked"),
-    lookupScript: $("lookup-script"), toast: $("toast")
+    lookupScript: $("lookup-script"), toast: $("toast"),
+    handoffCount: $("handoff-count"), handoffUpdated: $("handoff-updated"), handoffRefresh: $("handoff-refresh"),
+    handoffError: $("handoff-error"), handoffList: $("handoff-list"), handoffListEmpty: $("handoff-list-empty"),
+    handoffNone: $("handoff-none"), handoffBody: $("handoff-body"), detailSummary: $("detail-summary"),
+    detailConversation: $("detail-conversation"), detailChannel: $("detail-channel"), detailStatus: $("detail-status"),
+    detailReason: $("detail-reason"), detailCallType: $("detail-call-type"), detailWait: $("detail-wait"),
+    detailPath: $("detail-path"), takeButton: $("take-button"), resolveButton: $("resolve-button"),
+    handoffSuggest: $("handoff-suggest"), resolveConfirm: $("resolve-confirm"), resolveYes: $("resolve-yes"),
+    resolveNo: $("resolve-no"), handoffState: $("handoff-state"), detailAsked: $("detail-asked"),
+    detailAskedEmpty: $("detail-asked-empty"), detailSlots: $("detail-slots"), detailSlotsEmpty: $("detail-slots-empty"),
+    transcript: $("transcript"), transcriptEmpty: $("transcript-empty"), replyForm: $("reply-form"),
+    reply: $("reply"), replyButton: $("reply-button"), replyState: $("reply-state")
   };
   var verdictButtons = Array.prototype.slice.call(document.querySelectorAll("[data-verdict]"));
 
-  var state = { card: null, suggestSeq: 0, lookupSeq: 0, intentsFor: null, verdict: null };
+  var state = {
+    card: null, suggestSeq: 0, lookupSeq: 0, intentsFor: null, verdict: null,
+    handoffs: [], selected: null, handoffSeq: 0, handoffBusy: false, handoffAgain: false, handoffsLoaded: false,
+    actionBusy: false, replyBusy: false, transcriptKey: null
+  };
 
   /* ---------- small DOM helpers (text only) ---------- */
 
@@ -458,11 +494,455 @@
     el.lookupResult.hidden = false;
   }
 
+  /* ---------- handoffs (상담 연결 대기) ---------- */
+
+  // The agent id of the token, for display only (the server checks the token on every call).
+  function myAgentId() {
+    try {
+      var part = token().split(".")[1];
+      if (!part) return null;
+      var binary = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
+      var bytes = new Uint8Array(binary.length);
+      for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+      var claims = JSON.parse(new TextDecoder().decode(bytes));
+      return claims && typeof claims.sub === "string" ? claims.sub : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // created_at/taken_at come as "2026-11-29 03:00:00.123456[+00:00]" (UTC); transcript timestamps as epoch seconds.
+  function parseTime(value) {
+    if (value === null || value === undefined || value === "") return null;
+    if (typeof value === "number") return isFinite(value) ? new Date(value * 1000) : null;
+    var text = String(value).trim().replace(" ", "T").replace(/(\.\d{3})\d+/, "$1");
+    if (!/(?:Z|[+-]\d{2}:?\d{2})$/i.test(text)) text += "Z";
+    var date = new Date(text);
+    return isNaN(date.getTime()) ? null : date;
+  }
+
+  function clock(date) {
+    if (!date) return "";
+    try {
+      return date.toLocaleTimeString("ko-KR", { hour: "2-digit", minute: "2-digit" });
+    } catch (e) {
+      return "";
+    }
+  }
+
+  function span(from, to) {
+    if (!from) return "—";
+    var minutes = Math.max(0, Math.floor(((to ? to.getTime() : Date.now()) - from.getTime()) / 60000));
+    if (minutes < 1) return "1분 미만";
+    if (minutes < 60) return minutes + "분";
+    var hours = Math.floor(minutes / 60);
+    if (hours < 24) return hours + "시간 " + (minutes % 60) + "분";
+    return Math.floor(hours / 24) + "일 " + (hours % 24) + "시간";
+  }
+
+  function waitText(handoff) {
+    var created = parseTime(handoff.created_at);
+    if (handoff.status === "taken") {
+      var taken = parseTime(handoff.taken_at);
+      return "대기 " + span(created, taken) + " · 진행 " + span(taken, null);
+    }
+    return "대기 " + span(created, null);
+  }
+
+  function statusOf(handoff) {
+    var known = HANDOFF_STATUS[handoff.status] || { label: String(handoff.status || "알 수 없음"), tone: "neutral" };
+    var label = known.label;
+    if (handoff.status === "taken") label += " (" + (handoff.agent_id || "상담사") + ")";
+    return { label: label, tone: known.tone };
+  }
+
+  function packetOf(handoff) {
+    return handoff && handoff.packet && typeof handoff.packet === "object" ? handoff.packet : {};
+  }
+
+  function reasonText(packet) {
+    return HANDOFF_REASONS[packet.reason] || (packet.reason ? String(packet.reason) : "사유 미상");
+  }
+
+  function callTypeText(packet) {
+    var text = packet.call_type ? String(packet.call_type) : "콜타입 미확인";
+    if (packet.consultation_type && packet.consultation_type !== packet.call_type) text += " · 상담 유형 " + packet.consultation_type;
+    return text;
+  }
+
+  function channelText(handoff) {
+    var channel = handoff.input_channel;
+    return channel ? (CHANNELS[channel] || String(channel)) : "채널 미상";
+  }
+
+  function isPayload(text) { return /^\//.test(text || ""); }
+
+  function lastDriverMessage(handoff) {
+    var lines = Array.isArray(handoff.transcript) ? handoff.transcript : [];
+    for (var i = lines.length - 1; i >= 0; i--) {
+      var line = lines[i];
+      if (line && line.from === "driver" && typeof line.text === "string" && line.text.trim() && !isPayload(line.text)) {
+        return line.text.trim();
+      }
+    }
+    var asked = packetOf(handoff).what_was_asked;
+    if (Array.isArray(asked)) {
+      for (var j = asked.length - 1; j >= 0; j--) {
+        if (typeof asked[j] === "string" && asked[j].trim() && !isPayload(asked[j])) return asked[j].trim();
+      }
+    }
+    return "";
+  }
+
+  function selectedHandoff() {
+    if (!state.selected) return null;
+    for (var i = 0; i < state.handoffs.length; i++) {
+      if (state.handoffs[i].handoff_id === state.selected) return state.handoffs[i];
+    }
+    return null;
+  }
+
+  function setStateLine(node, baseClass, text, tone) {
+    node.textContent = text || "";
+    node.className = baseClass + (tone ? " is-" + tone : "");
+  }
+
+  function loadHandoffs() {
+    if (!token()) {
+      state.handoffSeq++;
+      state.handoffs = [];
+      state.handoffsLoaded = false;
+      showError(el.handoffError, null);
+      el.handoffUpdated.textContent = "";
+      renderHandoffs("상단에 상담사 토큰을 입력하면 상담 연결 요청이 표시됩니다.");
+      return;
+    }
+    if (state.handoffBusy) { state.handoffAgain = true; return; }
+    state.handoffBusy = true;
+    state.handoffAgain = false;
+    var seq = ++state.handoffSeq;
+    el.handoffRefresh.disabled = true;
+    el.handoffRefresh.setAttribute("aria-busy", "true");
+    call("GET", "handoffs").then(function (data) {
+      if (seq !== state.handoffSeq) return;
+      showError(el.handoffError, null);
+      state.handoffs = Array.isArray(data.handoffs) ? data.handoffs.filter(function (h) {
+        return h && typeof h.handoff_id === "string";
+      }) : [];
+      state.handoffsLoaded = true;
+      el.handoffUpdated.textContent = "갱신 " + clock(new Date());
+      renderHandoffs();
+    }, function (error) {
+      if (seq !== state.handoffSeq) return;
+      showError(el.handoffError, error);
+    }).then(function () {
+      state.handoffBusy = false;
+      el.handoffRefresh.disabled = false;
+      el.handoffRefresh.removeAttribute("aria-busy");
+      if (state.handoffAgain) loadHandoffs();
+    });
+  }
+
+  // After a take/reply/resolve: the local change stands, a poll already on its way is dropped.
+  function refreshAfterAction() {
+    state.handoffSeq++;
+    loadHandoffs();
+  }
+
+  function renderHandoffs(emptyText) {
+    var list = state.handoffs;
+    var waiting = list.filter(function (h) { return h.status === "open"; }).length;
+    el.handoffCount.textContent = String(list.length);
+    el.handoffCount.className = "count" + (waiting ? " is-waiting" : "");
+    el.handoffCount.setAttribute("aria-label", "전체 " + list.length + "건, 대기 " + waiting + "건");
+
+    // Items are kept and updated in place: a poll never takes a button away from under the pointer.
+    var existing = {};
+    Array.prototype.forEach.call(el.handoffList.children, function (item) {
+      existing[item.getAttribute("data-handoff-id")] = item;
+    });
+    list.forEach(function (handoff, index) {
+      var item = existing[handoff.handoff_id] || createHandoffItem(handoff.handoff_id);
+      delete existing[handoff.handoff_id];
+      fillHandoffItem(item, handoff);
+      if (el.handoffList.children[index] !== item) el.handoffList.insertBefore(item, el.handoffList.children[index] || null);
+    });
+    Object.keys(existing).forEach(function (id) { el.handoffList.removeChild(existing[id]); });
+
+    el.handoffListEmpty.textContent = emptyText || "대기 중인 상담 연결 요청이 없습니다.";
+    el.handoffListEmpty.hidden = list.length > 0;
+    renderDetail();
+  }
+
+  function createHandoffItem(handoffId) {
+    var item = make("li", "handoff-entry");
+    item.setAttribute("data-handoff-id", handoffId);
+    var button = make("button", "handoff-item");
+    button.type = "button";
+    button.setAttribute("data-testid", "handoff-item");
+    button.setAttribute("data-handoff-id", handoffId);
+    button.addEventListener("click", function () { selectHandoff(handoffId); });
+    item.appendChild(button);
+    return item;
+  }
+
+  function fillHandoffItem(item, handoff) {
+    var packet = packetOf(handoff);
+    var status = statusOf(handoff);
+    var button = item.firstChild;
+    button.setAttribute("data-conversation-id", String(handoff.conversation_id || ""));
+    button.setAttribute("data-status", String(handoff.status || ""));
+    var selected = handoff.handoff_id === state.selected;
+    button.classList.toggle("is-selected", selected);
+    if (selected) button.setAttribute("aria-current", "true"); else button.removeAttribute("aria-current");
+    clear(button);
+
+    var top = make("span", "handoff-item-top");
+    var badge = make("span", "badge badge-" + status.tone, status.label);
+    badge.setAttribute("data-testid", "handoff-status");
+    var wait = make("span", "handoff-wait", waitText(handoff));
+    wait.setAttribute("data-testid", "handoff-wait");
+    top.appendChild(badge);
+    top.appendChild(wait);
+    button.appendChild(top);
+
+    var summary = make("span", "handoff-summary", packet.summary || "요약 없음");
+    summary.setAttribute("data-testid", "handoff-summary");
+    button.appendChild(summary);
+    var path = make("span", "handoff-path", packet.consultation_path || "상담 경로 없음");
+    path.setAttribute("data-testid", "handoff-path");
+    button.appendChild(path);
+
+    var tags = make("span", "handoff-tags");
+    var reason = make("span", "tag", reasonText(packet));
+    reason.setAttribute("data-testid", "handoff-reason");
+    var callType = make("span", "tag", callTypeText(packet));
+    callType.setAttribute("data-testid", "handoff-call-type");
+    tags.appendChild(reason);
+    tags.appendChild(callType);
+    tags.appendChild(make("span", "tag tag-faint", channelText(handoff)));
+    button.appendChild(tags);
+  }
+
+  function selectHandoff(handoffId) {
+    if (state.selected !== handoffId) {
+      state.selected = handoffId;
+      state.transcriptKey = null;
+      el.resolveConfirm.hidden = true;
+      setStateLine(el.handoffState, "handoff-state", "");
+      setStateLine(el.replyState, "reply-state", "");
+    }
+    renderHandoffs();
+  }
+
+  function renderDetail() {
+    var handoff = selectedHandoff();
+    if (!handoff) {
+      if (state.selected && state.handoffsLoaded) {
+        el.handoffNone.textContent = "선택한 요청이 더 이상 목록에 없습니다. 다른 상담사가 종료했을 수 있습니다.";
+        state.selected = null;
+      }
+      el.handoffBody.hidden = true;
+      el.handoffNone.hidden = false;
+      return;
+    }
+    // shown first: the transcript below scrolls to its end, which needs a laid-out box
+    el.handoffNone.hidden = true;
+    el.handoffBody.hidden = false;
+    var packet = packetOf(handoff);
+    var status = statusOf(handoff);
+    var me = myAgentId();
+    var mine = handoff.status === "taken" && (!me || !handoff.agent_id || handoff.agent_id === me);
+
+    el.detailSummary.textContent = packet.summary || "요약 없음";
+    el.detailConversation.textContent = String(handoff.conversation_id || "");
+    el.detailChannel.textContent = channelText(handoff);
+    el.detailStatus.textContent = status.label;
+    el.detailStatus.className = "badge badge-" + status.tone;
+    el.detailReason.textContent = reasonText(packet);
+    el.detailCallType.textContent = callTypeText(packet);
+    el.detailCallType.classList.toggle("is-unknown", !packet.call_type);
+    el.detailWait.textContent = waitText(handoff);
+    el.detailPath.textContent = packet.consultation_path || "—";
+
+    clear(el.detailAsked);
+    var asked = Array.isArray(packet.what_was_asked) ? packet.what_was_asked : [];
+    asked.forEach(function (text) {
+      var item = make("li", "asked-line" + (isPayload(text) ? " is-payload" : ""), text);
+      item.setAttribute("data-testid", "asked-line");
+      el.detailAsked.appendChild(item);
+    });
+    el.detailAskedEmpty.hidden = asked.length > 0;
+
+    clear(el.detailSlots);
+    var slots = packet.slots && typeof packet.slots === "object" ? packet.slots : {};
+    var slotNames = Object.keys(slots).filter(function (name) { return slots[name] !== null && slots[name] !== ""; });
+    slotNames.forEach(function (name) {
+      var row = make("div", "slot");
+      row.setAttribute("data-testid", "slot");
+      row.setAttribute("data-slot", name);
+      row.appendChild(make("dt", null, SLOT_LABELS[name] || name));
+      var value = slots[name];
+      row.appendChild(make("dd", null, typeof value === "object" ? JSON.stringify(value) : value));
+      el.detailSlots.appendChild(row);
+    });
+    el.detailSlotsEmpty.hidden = slotNames.length > 0;
+
+    renderTranscript(handoff);
+
+    var busy = state.actionBusy;
+    el.takeButton.disabled = busy || handoff.status !== "open";
+    el.takeButton.hidden = handoff.status !== "open";
+    el.resolveButton.disabled = busy;
+    el.handoffSuggest.disabled = !lastDriverMessage(handoff);
+
+    var canReply = mine && !state.replyBusy;
+    el.reply.disabled = !mine;
+    el.replyButton.disabled = !canReply;
+    el.reply.placeholder = mine ? "기사님께 보낼 메시지"
+      : handoff.status === "open" ? "맡기를 누르면 답장할 수 있습니다"
+        : (handoff.agent_id || "다른 상담사") + " 상담사가 진행 중입니다";
+  }
+
+  function renderTranscript(handoff) {
+    var lines = Array.isArray(handoff.transcript) ? handoff.transcript : [];
+    var last = lines[lines.length - 1];
+    var key = handoff.handoff_id + ":" + lines.length + ":" + (last ? String(last.timestamp) + String(last.text) : "");
+    if (key === state.transcriptKey) return;
+    state.transcriptKey = key;
+    clear(el.transcript);
+    lines.forEach(function (line) {
+      if (!line || typeof line.text !== "string") return;
+      var from = SPEAKERS[line.from] ? line.from : "bot";
+      var item = make("li", "line line-" + from);
+      item.setAttribute("data-testid", "transcript-line");
+      item.setAttribute("data-from", from);
+      var head = make("span", "line-head");
+      head.appendChild(make("span", "line-who", SPEAKERS[from]));
+      var time = clock(parseTime(line.timestamp));
+      if (time) head.appendChild(make("span", "line-time", time));
+      item.appendChild(head);
+      var text = make("p", "line-text" + (isPayload(line.text) ? " is-payload" : ""), line.text);
+      if (isPayload(line.text)) text.setAttribute("title", "버튼으로 보낸 메시지");
+      item.appendChild(text);
+      el.transcript.appendChild(item);
+    });
+    el.transcriptEmpty.hidden = lines.length > 0;
+    el.transcript.scrollTop = el.transcript.scrollHeight;
+  }
+
+  function handoffPath(handoff, action) {
+    return "handoffs/" + encodeURIComponent(handoff.handoff_id) + "/" + action;
+  }
+
+  function setActionBusy(busy) {
+    state.actionBusy = busy;
+    el.handoffBody.setAttribute("aria-busy", busy ? "true" : "false");
+  }
+
+  function takeHandoff() {
+    var handoff = selectedHandoff();
+    if (!handoff || state.actionBusy) return;
+    setActionBusy(true);
+    setBusy(el.takeButton, true, "맡는 중…", "맡기");
+    setStateLine(el.handoffState, "handoff-state", "");
+    call("POST", handoffPath(handoff, "take"), {}).then(function (data) {
+      handoff.status = "taken";
+      handoff.agent_id = data.agent_id || myAgentId();
+      handoff.taken_at = new Date().toISOString();
+      setStateLine(el.handoffState, "handoff-state", "상담을 맡았습니다. 기사님께 답장할 수 있습니다.", "ok");
+      if (state.selected === handoff.handoff_id) setTimeout(function () { el.reply.focus(); }, 0);
+    }, function (error) {
+      setStateLine(el.handoffState, "handoff-state", error.title + ": " + error.detail, "error");
+    }).then(function () {
+      setBusy(el.takeButton, false, "맡는 중…", "맡기");
+      setActionBusy(false);
+      renderHandoffs();
+      refreshAfterAction();
+    });
+  }
+
+  function askResolve() {
+    if (!selectedHandoff() || state.actionBusy) return;
+    el.resolveConfirm.hidden = false;
+    el.resolveNo.focus();
+  }
+
+  function cancelResolve() {
+    el.resolveConfirm.hidden = true;
+    el.resolveButton.focus();
+  }
+
+  function resolveHandoff() {
+    var handoff = selectedHandoff();
+    el.resolveConfirm.hidden = true;
+    if (!handoff || state.actionBusy) return;
+    setActionBusy(true);
+    setBusy(el.resolveButton, true, "종료 중…", "종료");
+    call("POST", handoffPath(handoff, "resolve"), {}).then(function () {
+      state.handoffs = state.handoffs.filter(function (h) { return h.handoff_id !== handoff.handoff_id; });
+      if (state.selected === handoff.handoff_id) state.selected = null;
+      el.handoffNone.textContent = "상담을 종료했습니다. 기사님의 다음 메시지부터 봇이 다시 답변합니다.";
+      toast("상담을 종료했습니다");
+    }, function (error) {
+      setStateLine(el.handoffState, "handoff-state", error.title + ": " + error.detail, "error");
+    }).then(function () {
+      setBusy(el.resolveButton, false, "종료 중…", "종료");
+      setActionBusy(false);
+      renderHandoffs();
+      refreshAfterAction();
+    });
+  }
+
+  function sendReply() {
+    var handoff = selectedHandoff();
+    var text = el.reply.value.trim();
+    if (!handoff || state.replyBusy || el.reply.disabled) return;
+    if (!text) {
+      setStateLine(el.replyState, "reply-state", "보낼 메시지를 입력해 주세요.", "error");
+      el.reply.focus();
+      return;
+    }
+    state.replyBusy = true;
+    setBusy(el.replyButton, true, "보내는 중…", "보내기");
+    setStateLine(el.replyState, "reply-state", "");
+    call("POST", handoffPath(handoff, "reply"), { text: text }).then(function (data) {
+      if (el.reply.value.trim() === text) el.reply.value = "";
+      if (!Array.isArray(handoff.transcript)) handoff.transcript = [];
+      handoff.transcript.push({ from: "agent", text: text, timestamp: Date.now() / 1000 });
+      if (data.delivered === true) setStateLine(el.replyState, "reply-state", "전달됨", "ok");
+      else setStateLine(el.replyState, "reply-state", NOT_DELIVERED, "warn");
+    }, function (error) {
+      setStateLine(el.replyState, "reply-state", error.title + ": " + error.detail, "error");
+    }).then(function () {
+      state.replyBusy = false;
+      setBusy(el.replyButton, false, "보내는 중…", "보내기");
+      renderDetail();
+      refreshAfterAction();
+      if (!el.reply.disabled) el.reply.focus();
+    });
+  }
+
+  function suggestFromHandoff() {
+    var handoff = selectedHandoff();
+    var text = handoff ? lastDriverMessage(handoff) : "";
+    if (!text) { toast("추천에 쓸 기사님 메시지가 없습니다.", "danger"); return; }
+    el.message.value = text;
+    el.conversation.value = String(handoff.conversation_id || "");
+    el.message.focus();
+    suggest();
+  }
+
   /* ---------- events ---------- */
 
-  el.token.addEventListener("input", function () { el.token.removeAttribute("aria-invalid"); saveToken(); });
+  var tokenTimer = null;
+  function tokenChanged() {
+    if (tokenTimer) clearTimeout(tokenTimer);
+    tokenTimer = setTimeout(function () { tokenTimer = null; loadHandoffs(); }, 300);
+  }
+  el.token.addEventListener("input", function () { el.token.removeAttribute("aria-invalid"); saveToken(); tokenChanged(); });
   el.token.addEventListener("change", function () { saveToken(); loadIntents(); });
-  $("token-form").addEventListener("submit", function (event) { event.preventDefault(); saveToken(); loadIntents(); });
+  $("token-form").addEventListener("submit", function (event) { event.preventDefault(); saveToken(); loadIntents(); tokenChanged(); });
   el.tokenToggle.addEventListener("click", function () {
     var show = el.token.type === "password";
     el.token.type = show ? "text" : "password";
@@ -511,6 +991,27 @@
     copyLine(line && line.text ? line.text : "", lines[index].querySelector(".btn-copy"), match[1] + "번째 줄");
   });
 
+  el.handoffRefresh.addEventListener("click", loadHandoffs);
+  el.takeButton.addEventListener("click", takeHandoff);
+  el.resolveButton.addEventListener("click", askResolve);
+  el.resolveYes.addEventListener("click", resolveHandoff);
+  el.resolveNo.addEventListener("click", cancelResolve);
+  el.resolveConfirm.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { event.preventDefault(); cancelResolve(); }
+  });
+  el.handoffSuggest.addEventListener("click", suggestFromHandoff);
+  el.replyForm.addEventListener("submit", function (event) { event.preventDefault(); sendReply(); });
+  el.reply.addEventListener("keydown", function (event) {
+    // Enter sends; Shift+Enter is a newline; Enter that ends Hangul composition is not a send.
+    if (event.key !== "Enter" || event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.isComposing || event.keyCode === 229) return;
+    event.preventDefault();
+    sendReply();
+  });
+  setInterval(loadHandoffs, HANDOFF_REFRESH_MS);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) loadHandoffs(); });
+
   loadToken();
   if (token()) loadIntents();
+  loadHandoffs();
 })();
