@@ -4,8 +4,6 @@ Playwright never downloads a browser here: scripts/install_browser.sh installs t
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import pytest
 
@@ -15,31 +13,13 @@ from tests.live_servers import AGENT_SECRET
 
 pytestmark = pytest.mark.live
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = PROJECT_ROOT / "docs" / "console.png"
 Q3 = "콜마너에서 [발주사의 정책에 따라 현재 해당 콜은 배차 진행이 어렵습니다] 라고 뜨고 콜 수락이 안돼요"
 COMPANY_QUESTION = "콜마너에서 발주사가 카카오 모빌리티라고 안내받으신 걸까요?"
 TIMEOUT_MS = 30_000
 
-os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("run scripts/install_browser.sh")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 @pytest.fixture

@@ -7,20 +7,17 @@ the driver's widget and resolves it, and the bot answers the driver again (CONTR
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
-from pathlib import Path
 
 import pytest
 
 from consignment.agent_auth import mint_agent_token
 from consignment.identity import mint_driver_token
-from tests.conftest import PROJECT_ROOT, TEST_SECRET  # noqa: F401  (PROJECT_ROOT: same imports as the other browser tests)
+from tests.conftest import TEST_SECRET
 from tests.live_servers import AGENT_SECRET
 
 pytestmark = pytest.mark.live
 
-CHROMIUM = Path("/usr/bin/chromium")
 TIMEOUT_MS = 30_000
 PHONE = {"width": 390, "height": 844}
 
@@ -32,25 +29,8 @@ Q1 = "위탁콜이 뭐예요?"
 Q1_ANSWER = "CNMP(콜마너파트너사)"
 NOT_DELIVERED = "기사님 화면에 연결되어 있지 않아 대화 기록에만 남았습니다"
 
-os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("run scripts/install_browser.sh")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,6 @@ Also, without a server: the channel's output format and `send_to_driver`.
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,7 +14,6 @@ import requests
 from consignment.identity import mint_driver_token
 from tests.conftest import PROJECT_ROOT, TEST_SECRET
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = PROJECT_ROOT / "docs" / "widget.png"
 PHONE = {"width": 390, "height": 844}
 REPLY_TIMEOUT_MS = 60_000
@@ -26,7 +23,6 @@ REASON = "운행 중 사고 발생 후 미신고"
 NOT_VERIFIED = "본인확인이 완료되지 않아"
 HANDOFF_NOTE = "상담원이 곧 연결됩니다"
 
-os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 
 # ── no server (first: before the browser starts its event loop) ──────────────
@@ -94,22 +90,6 @@ def test_only_the_driver_token_goes_into_the_metadata():
 
 
 # ── browser ──────────────────────────────────────────────────────────────────
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("run scripts/install_browser.sh")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 class Widget:
