@@ -66,7 +66,7 @@ class AgentAssistInput(InputChannel):
                 except AgentAuthError as refusal:
                     return _error(refusal.status, refusal.message)
                 try:
-                    body = request.json if request.body else {}
+                    body = request.json if request.method == "POST" and request.body else {}
                 except Exception:  # malformed JSON
                     body = None
                 if not isinstance(body, dict):
@@ -128,11 +128,8 @@ class AgentAssistInput(InputChannel):
             return response.json({"stored": True})
 
         @assist_bp.route("/handoffs", methods=["GET"])
-        async def list_handoffs(request: Request) -> HTTPResponse:
-            try:
-                _agent(request)
-            except AgentAuthError as refusal:
-                return _error(refusal.status, refusal.message)
+        @authenticated
+        async def list_handoffs(request: Request, agent_id: str, body: Dict[str, Any]) -> HTTPResponse:
             rows = await _blocking(default_store().handoffs)
             agent = request.app.ctx.agent
             for row in rows:
@@ -186,11 +183,8 @@ class AgentAssistInput(InputChannel):
             return await response.file(path, mime_type=CONSOLE_FILES[path.suffix] + "; charset=utf-8")
 
         @assist_bp.route("/intents", methods=["GET"])
-        async def intents(request: Request) -> HTTPResponse:
-            try:
-                _agent(request)
-            except AgentAuthError as refusal:
-                return _error(refusal.status, refusal.message)
+        @authenticated
+        async def intents(request: Request, agent_id: str, body: Dict[str, Any]) -> HTTPResponse:
             return response.json({"intents": list(request.app.ctx.agent.domain.intents)})
 
         return assist_bp
