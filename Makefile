@@ -1,5 +1,5 @@
 # Everything a developer runs. The README's two commands are `make run` and `make test`.
-.PHONY: run serve test setup train validate evaluate benchmark chat agent-token export-corrections
+.PHONY: run serve test setup train validate evaluate benchmark chat agent-token export-corrections screenshots
 
 run:            ## set up, train if needed, start both servers, chat in the terminal (demo mode)
 	scripts/run.sh
@@ -30,6 +30,9 @@ chat:           ## terminal chat with servers started by `make serve`
 
 agent-token:    ## [demo] an agent token for the console (needs the secret `make run` created)
 	ASSISTANT_DEMO_MODE=1 AGENT_TOKEN_SECRET=$$(cat var/demo_agent_token_secret) .venv/bin/python -m consignment.agent_auth A-DEMO
+
+screenshots:    ## refresh docs/widget.png and docs/console.png (the README's) from the browser tests
+	UPDATE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/browser -q -k "walkthrough or suspension_reason"
 
 export-corrections: ## agents' intent corrections as Rasa NLU YAML, for review
 	.venv/bin/python -m consignment.assist_store export-corrections

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+# The README's screenshots are refreshed with UPDATE_SCREENSHOTS=1; a normal run leaves docs/ alone.
+SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else "results")
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 

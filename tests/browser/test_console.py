@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 
 from consignment.agent_auth import mint_agent_token
-from tests.conftest import PROJECT_ROOT
+from tests.browser.conftest import SCREENSHOT_DIR
 from tests.live_servers import AGENT_SECRET
 
 pytestmark = pytest.mark.live
 
-SCREENSHOT = PROJECT_ROOT / "docs" / "console.png"
+SCREENSHOT = SCREENSHOT_DIR / "console.png"
 Q3 = "콜마너에서 [발주사의 정책에 따라 현재 해당 콜은 배차 진행이 어렵습니다] 라고 뜨고 콜 수락이 안돼요"
 COMPANY_QUESTION = "콜마너에서 발주사가 카카오 모빌리티라고 안내받으신 걸까요?"
 TIMEOUT_MS = 30_000

@@ -12,9 +12,10 @@ import pytest
 import requests
 
 from consignment.identity import mint_driver_token
-from tests.conftest import PROJECT_ROOT, TEST_SECRET
+from tests.browser.conftest import SCREENSHOT_DIR
+from tests.conftest import TEST_SECRET
 
-SCREENSHOT = PROJECT_ROOT / "docs" / "widget.png"
+SCREENSHOT = SCREENSHOT_DIR / "widget.png"
 PHONE = {"width": 390, "height": 844}
 REPLY_TIMEOUT_MS = 60_000
 Q3 = "콜마너에서 콜 수락이 안 돼요"
@@ -200,7 +201,7 @@ def test_verified_driver_gets_the_suspension_reason(d1001):
     page.set_viewport_size({"width": PHONE["width"], "height": max(PHONE["height"], min(height, 2400))})
     page.locator("#input").blur()
     page.wait_for_timeout(300)
-    SCREENSHOT.parent.mkdir(exist_ok=True)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
     page.set_viewport_size(PHONE)
 
