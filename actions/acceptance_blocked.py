@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
+    MAX_FORM_RETRIES,
     driver_token,
     entity_values,
     in_staff_channel,
@@ -39,7 +40,6 @@ logger = logging.getLogger(__name__)
 
 OTHER_COMPANY = "다른 업체"
 EXPLAINED_ELSEWHERE = "explained_elsewhere"
-MAX_FORM_RETRIES = 2
 
 # Slots of one inquiry, cleared when it starts and when it is answered.
 INQUIRY_SLOTS = ("ordering_company", "driver_name", "phone_number", "phone_digest")
@@ -78,6 +78,7 @@ class ActionTriageAcceptanceBlocked(Action):
                 SlotSet("form_retries", 0),
             ]
         elif decision == HANDOFF:
+            # a 제휴콜 the driver says is not the 콜마너 case keeps its own consultation type
             other = [t for t in entity_values(tracker, "call_type") if t != CONSIGNMENT_CALL]
             if other:
                 events.append(SlotSet("call_type", other[0]))

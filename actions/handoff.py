@@ -8,9 +8,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import driver_messages, in_staff_channel, latest_intent, run_blocking
+from actions.common import MAX_FORM_RETRIES, driver_messages, in_staff_channel, latest_intent, run_blocking
 from consignment.assist_store import default_store
 from consignment.handoff import handoff_packet
+from consignment.restriction import HANDOFF
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +60,9 @@ def handoff_reason(tracker: Tracker) -> str:
     intent = latest_intent(tracker)
     if intent == "request_human":
         return "driver_request"
-    if intent == "nlu_fallback" or (tracker.get_slot("form_retries") or 0) >= 2:
+    if intent == "nlu_fallback" or (tracker.get_slot("form_retries") or 0) >= MAX_FORM_RETRIES:
         return "misunderstanding"
-    if tracker.get_slot("triage") == "handoff":
+    if tracker.get_slot("triage") == HANDOFF:
         known_type = tracker.get_slot("call_type")
         return "other_call_type" if known_type else "not_consignment"
     return "driver_request"

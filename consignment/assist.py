@@ -12,8 +12,8 @@ from consignment.admin_db import AdminRepository, Restriction
 from consignment.content import load_yaml
 from consignment.handoff import consultation_path
 from consignment.regions import answer_lines
-from consignment.restriction import ASK_AGAIN, HANDOFF, triage_inquiry
-from consignment.vocabulary import CONSIGNMENT_CALL, PARTNER_CALL, vocabulary
+from consignment.restriction import ASK_AGAIN, HANDOFF, other_call_types, triage_inquiry
+from consignment.vocabulary import CONSIGNMENT_CALL, vocabulary
 from korean_nlu.text import mask_phone, normalize_phone
 
 Responses = Dict[str, List[Dict[str, Any]]]
@@ -51,7 +51,7 @@ def suggest(parse: Dict[str, Any], responses: Responses, conversation: Optional[
             script = [render(responses, "utter_ask_inquiry_again")]
             next_step = "문의 재확인: 콜마너 앱에서 발주사 정책 메시지가 보이는지 확인"
         elif decision == HANDOFF:
-            other = [t for t in named.get("call_type", []) if t not in (CONSIGNMENT_CALL, PARTNER_CALL)]
+            other = other_call_types(named.get("call_type", []))
             call_type = other[0] if other else None
             script = [render(responses, "utter_guidance_differs_by_call_type", {"call_type": call_type or "위탁콜 외"})]
             next_step = "콜타입에 따라 안내 상이: 해당 콜타입 가이드로 안내"

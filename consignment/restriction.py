@@ -23,6 +23,11 @@ ASK_AGAIN = "ask_again"  # no sign of 콜마너: ask back what the driver sees
 HANDOFF = "handoff"  # another call type, or not the 콜마너 message: an agent takes over
 
 
+def other_call_types(call_types: List[str]) -> List[str]:
+    """The call types named that are not this article's (위탁콜, or 제휴콜 as 콜마너 calls it)."""
+    return [t for t in call_types if t not in (CONSIGNMENT_CALL, PARTNER_CALL)]
+
+
 def triage_inquiry(
     intent: Optional[str],
     text: str,
@@ -40,7 +45,7 @@ def triage_inquiry(
     # 제휴콜 in a 콜마너 context is this article's 위탁콜
     if CONSIGNMENT_CALL in call_types or (partner_context and PARTNER_CALL in call_types):
         return CONSIGNMENT
-    if [t for t in call_types if t not in (CONSIGNMENT_CALL, PARTNER_CALL)]:
+    if other_call_types(call_types):
         return HANDOFF
     return CONSIGNMENT if partner_context else ASK_AGAIN
 
