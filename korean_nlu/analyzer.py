@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import List, Tuple
 
 from consignment.content import CONTENT_DIR
+from korean_nlu.text import NAME_ENDINGS, split_name_ending
 
 USER_DICTIONARY = CONTENT_DIR / "kiwi_user_dict.tsv"
 # Kiwi prefers dictionary words with a higher score; domain words must beat its guesses
@@ -86,13 +87,44 @@ def pieces(text: str) -> List[Piece]:
         else:
             groups.append([start, end, [morpheme]])
     groups = [group for group in groups if group[0] < group[1]]
-    return [
-        Piece(
+    result: List[Piece] = []
+    for start, end, members in groups:
+        piece = Piece(
             start=start,
             end=end,
             text=text[start:end],
             lemma="".join(m.form for m in members),
             tags=tuple(m.tag for m in members),
         )
-        for start, end, members in groups
+        unknown_noun = len(members) == 1 and members[0].score < _UNKNOWN_WORD_SCORE
+        result.extend(_split_fused_ending(piece, unknown_noun))
+    return result
+
+
+_NOUN_TAGS = {("NNG",), ("NNP",)}
+# Kiwi scores words it does not know (an unlisted name or company) far below real nouns
+# (강요 −11.7, 소요 −12.4; 타다요 −23.5, 전민혁요 ≈ −25).
+_UNKNOWN_WORD_SCORE = -18.0
+
+
+def _split_fused_ending(piece: Piece, unknown_noun: bool) -> List[Piece]:
+    """Kiwi reads an unknown word and its polite ending as one noun ("전민혁요", "임도현이에요",
+    "타다요"): split the ending off, so that the name or company has token boundaries of its own
+    (an entity must start and end on token boundaries, or DIET never learns it)."""
+    if piece.tags not in _NOUN_TAGS or not _is_hangul(piece.text):
+        return [piece]
+    stem = split_name_ending(piece.text)
+    if (not stem or stem == piece.text) and unknown_noun:
+        stem = next(
+            (piece.text[: -len(e)] for e in NAME_ENDINGS
+             if piece.text.endswith(e) and len(piece.text) - len(e) >= 2),
+            None,
+        )
+    if not stem or stem == piece.text:
+        return [piece]
+    cut = piece.start + len(stem)
+    ending = piece.text[len(stem):]
+    return [
+        Piece(piece.start, cut, stem, stem, piece.tags),
+        Piece(cut, piece.end, ending, ending, ("E",)),
     ]

@@ -1,55 +1,40 @@
-"""Korean text handling that needs no model: phone numbers, names, jamo.
+"""Korean text handling that needs no model: names, endings, jamo.
 
-Pure functions, shared by the NLU pipeline (entity normalisation, features) and the actions
-(form validation), so that "what counts as a phone number" is decided in one place.
+Pure functions, shared by the NLU pipeline (entity normalisation, features, tokens) and the
+actions (form validation), so that "what counts as a name" is decided in one place. Phone
+numbers are personal-data rules and live in `consignment.phone`.
 """
 from __future__ import annotations
 
+import functools
 import re
-from typing import Optional
+from typing import FrozenSet, List, Optional
 
-# Korean mobile numbers: 010 (and the old 011/016/017/018/019) + 3–4 + 4 digits, written with
-# hyphens, dots, spaces or nothing. The look-arounds stop a match inside a longer digit run.
-_MOBILE = re.compile(r"(?<!\d)(01[016789])[\s.\-]*(\d{3,4})[\s.\-]*(\d{4})(?!\d)")
+from consignment.phone import MOBILE
 
-
-def find_phone_numbers(text: str):
-    """Yields (start, end, normalised) for each mobile number in the text."""
-    for match in _MOBILE.finditer(text):
-        yield match.start(), match.end(), "-".join(match.groups())
-
-
-def normalize_phone(text: str) -> Optional[str]:
-    """'01012345678', '010 1234 5678', '010.1234.5678' → '010-1234-5678'; None if not a mobile."""
-    for _, _, number in find_phone_numbers(text):
-        return number
-    return None
-
-
-def mask_phone(phone: str) -> str:
-    """'010-1234-5678' → '010-****-5678': what logs, slots and agents may see."""
-    normalized = normalize_phone(phone)
-    if not normalized:
-        return "***"
-    head, _, tail = normalized.split("-")
-    return f"{head}-****-{tail}"
-
-
-def mask_phone_numbers_in(text: str) -> str:
-    """Masks every mobile number inside free text (a stored message, a log line)."""
-    return _MOBILE.sub(lambda m: f"{m.group(1)}-****-{m.group(3)}", text)
-
-
-# Endings drivers put after their name: 김민수입니다, 김민수요, 김민수예요, 김민수 이에요 …
-_NAME_ENDINGS = re.compile(
-    r"\s*(입니다|이구요|이고요|인데요|이에요|이예요|예요|에요|이요|요|임|입니당|이라고\s*합니다|라고\s*합니다)$"
+# What drivers put right after a name, longest first: 김민수이고 번호는…, 김민수이에요, 김민수예요,
+# 김민수입니다, 김민수요, 김민수라고 합니다. Kiwi often makes one token of an unknown name and its
+# ending ("전민혁요"), so the tokenizer splits these off too (korean_nlu.analyzer).
+NAME_ENDINGS = (
+    "이라고합니다", "라고합니다", "이라고해요", "라고해요", "이라고요", "라고요", "이라고", "라고",
+    "입니당", "입니다", "이에요", "이예요", "인데요", "이구요", "이고요", "이거든요", "이요",
+    "예요", "에요", "인데", "이고", "고요", "구요", "이야", "이다", "임다", "이랑", "임", "요", "고",
 )
-# "제 이름은", "성함:", "이름 " before the name; 은/는/이 only after 이름/성함 (이영희 keeps its 이)
-_NAME_PREFIXES = re.compile(r"^(제\s*)?((이름|성함)\s*(:\s*|(은|는|이)\s+|\s+))?")
+# Words around a name that are not part of it: "네 제 이름은 …", "… 기사입니다", "… 번호는 010…"
+_BEFORE_NAME = re.compile(
+    r"^(네|예|넵|넹|아|음|저|제|전|난|나|저는|나는|본인|제이름|제이름은|이름|이름은|이름이|"
+    r"성함|성함은|성함이|기사|기사님|대리기사)$"
+)
+_AFTER_NAME = re.compile(
+    r"^(그리고|제|저|번호|휴대폰|핸드폰|폰|전화|전번|연락처|휴대폰번호|핸드폰번호|전화번호|폰번호)?"
+    r"(은|는|이|가|도)?$|"
+    r"^(기사|기사님)?(입니다|이에요|예요|에요|이요|요|이고요|이구요|이고|고요|구요|임|이야|야)?$|"
+    r"^(합니다|해요|하구요|하고요|했어요)$|"
+    r"^[ㅎㅋㅠㅜ^.~!]+$"
+)
 _HANGUL_NAME = re.compile(r"^[가-힣]{2,5}$")
 # "모르겠어요" loses its 요 and looks like 모+르겠어: a name does not end like a verb.
 _VERB_ENDINGS = set("어다죠까냐데네게래됨함음")
-_TITLE = re.compile(r"\s*(기사|기사님)$")
 # Surnames in use in Korea (the common single-syllable ones and the compound ones). A reply to
 # "성함을 알려주세요" that does not start with one is not taken as a name.
 _COMPOUND_SURNAMES = ("남궁", "선우", "제갈", "황보", "독고", "사공", "서문", "동방")
@@ -58,32 +43,65 @@ _SURNAMES = set(
 )
 
 
+def split_name_ending(word: str) -> Optional[str]:
+    """The name inside one word with its ending ("김민수이고" → "김민수"), or None."""
+    for ending in NAME_ENDINGS:
+        if word.endswith(ending) and _is_name(word[: -len(ending)]):
+            return word[: -len(ending)]
+    return word if _is_name(word) else None
+
+
+def _is_name(candidate: str) -> bool:
+    if not _HANGUL_NAME.match(candidate) or candidate[-1] in _VERB_ENDINGS:
+        return False
+    if candidate[:2] in _COMPOUND_SURNAMES:
+        return 3 <= len(candidate) <= 5
+    return candidate[0] in _SURNAMES and 2 <= len(candidate) <= 4
+
+
 def extract_driver_name(text: str) -> Optional[str]:
     """A Korean full name from an answer to "성함을 알려주세요", or None.
 
-    '김민수입니다' → '김민수', '제 이름은 박지영이요' → '박지영', '홍길동 010-…' → '홍길동'.
-    Anything that is not a surname + given name once the polite wrapping is removed is refused,
-    so that a question asked mid-form is never stored as a name.
+    '김민수입니다' → '김민수', '제 이름은 박지영이요' → '박지영', '김민수이고 번호는 010-…' → '김민수',
+    '김 민수요' → '김민수'. Anything else around the name must be polite wrapping or the phone
+    number, so that a question asked mid-form is never stored as a name. The domain's words
+    that look like names (위탁콜, 서울, 카모) are never one.
     """
-    text = _MOBILE.sub(" ", text)
-    text = re.sub(r"[^\w\s:]", " ", text).strip()
-    text = _NAME_PREFIXES.sub("", text)
-    for _ in range(3):
-        text = _TITLE.sub("", _NAME_ENDINGS.sub("", text).strip()).strip()
-    words = text.split()
-    if len(words) == 1:
-        candidate = words[0]
-    elif len(words) == 2 and len(words[0]) <= 2:
-        candidate = "".join(words)  # "김 민수" → "김민수"
-    else:
+    text = MOBILE.sub(" ", text or "")
+    words = re.sub(r"[^\w\sㄱ-ㅎㅏ-ㅣ^~]", " ", text).split()
+    while words and _BEFORE_NAME.match(words[0]):
+        words.pop(0)
+    if not words:
         return None
-    if not _HANGUL_NAME.match(candidate) or candidate[-1] in _VERB_ENDINGS:
+    name, used = _name_at_start(words)
+    if name is None or name in _domain_words():
         return None
-    if candidate[:2] in _COMPOUND_SURNAMES:
-        return candidate if 3 <= len(candidate) <= 5 else None
-    if candidate[0] in _SURNAMES and 2 <= len(candidate) <= 4:
-        return candidate
-    return None
+    if not all(_AFTER_NAME.match(word) for word in words[used:]):
+        return None
+    return name
+
+
+def _name_at_start(words: List[str]):
+    """(name, how many words it used) for the name the words start with."""
+    # "김 민수요": a surname written apart from the given name
+    if len(words) >= 2 and (len(words[0]) == 1 or words[0] in _COMPOUND_SURNAMES):
+        joined = split_name_ending(words[0] + words[1])
+        if joined and len(words[0]) < len(joined):
+            return joined, 2
+    return split_name_ending(words[0]), 1
+
+
+@functools.lru_cache(maxsize=1)
+def _domain_words() -> FrozenSet[str]:
+    """Call types, companies, the partner app and every place spelling, as written."""
+    from consignment.regions import service_regions
+    from consignment.vocabulary import vocabulary
+
+    vocab = vocabulary()
+    words = {alias for entity in ("call_type", "ordering_company", "partner_app") for alias, _ in vocab.aliases(entity)}
+    for written, short in service_regions().spellings():
+        words.update((written, short))
+    return frozenset("".join(word.split()) for word in words)
 
 
 # Hangul syllable decomposition (Unicode: 0xAC00 + (initial*21 + medial)*28 + final)

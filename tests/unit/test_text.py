@@ -1,36 +1,9 @@
-"""Phone numbers, names and jamo: the Korean text rules shared by NLU and forms."""
+"""Names and jamo: the Korean text rules shared by NLU and forms."""
 from __future__ import annotations
 
 import pytest
 
-from korean_nlu.text import (
-    extract_driver_name,
-    mask_phone,
-    mask_phone_numbers_in,
-    normalize_phone,
-    to_jamo,
-)
-
-
-@pytest.mark.parametrize(
-    "written",
-    ["010-1234-5678", "01012345678", "010 1234 5678", "010.1234.5678", "번호는 010-1234-5678 입니다"],
-)
-def test_phone_numbers_normalise_to_hyphenated_digits(written):
-    assert normalize_phone(written) == "010-1234-5678"
-
-
-@pytest.mark.parametrize("written", ["1234-5678", "010-12-5678", "02-123-4567", "0101234567890", "전화번호"])
-def test_what_is_not_a_mobile_number_is_refused(written):
-    assert normalize_phone(written) is None
-
-
-def test_masked_phone_keeps_only_the_carrier_prefix_and_last_four_digits():
-    assert mask_phone("01012345678") == "010-****-5678"
-
-
-def test_phone_numbers_inside_free_text_are_masked():
-    assert mask_phone_numbers_in("김민수 01012345678 이요") == "김민수 010-****-5678 이요"
+from korean_nlu.text import extract_driver_name, to_jamo
 
 
 @pytest.mark.parametrize(
@@ -46,6 +19,16 @@ def test_phone_numbers_inside_free_text_are_masked():
         ("홍길동 010-1234-5678", "홍길동"),
         ("이영희", "이영희"),
         ("이름 이수진", "이수진"),
+        ("김민수이고 번호는 010-1234-5678", "김민수"),
+        ("임도현이에요 폰은 010 6638 2045", "임도현"),
+        ("오세영이에요", "오세영"),
+        ("이영희예요", "이영희"),
+        ("전민혁요", "전민혁"),
+        ("저 서지민인데요", "서지민"),
+        ("한동욱이라고 합니다", "한동욱"),
+        ("네 제 이름은 박철수입니다", "박철수"),
+        ("정수진이구요 01056789012", "정수진"),
+        ("황보영희요", "황보영희"),
     ],
 )
 def test_a_name_is_taken_out_of_its_polite_wrapping(answer, name):
@@ -53,7 +36,9 @@ def test_a_name_is_taken_out_of_its_polite_wrapping(answer, name):
 
 
 @pytest.mark.parametrize(
-    "answer", ["위탁콜이 뭐예요", "네", "모르겠어요", "상담원 연결해줘", "010-1234-5678", "ㅋㅋㅋ", "abc"]
+    "answer",
+    ["위탁콜이 뭐예요", "네", "모르겠어요", "상담원 연결해줘", "010-1234-5678", "ㅋㅋㅋ", "abc",
+     "서울이요", "카모요", "잘 모르겠는데요", "기억이 안 나요", "위탁콜이요"],
 )
 def test_what_is_not_a_name_is_refused(answer):
     assert extract_driver_name(answer) is None
