@@ -1,5 +1,5 @@
 # Everything a developer runs. The README's two commands are `make run` and `make test`.
-.PHONY: run serve test setup train validate evaluate benchmark chat agent-token export-corrections screenshots
+.PHONY: run serve test setup train validate evaluate benchmark chat agent-token revoke-agent-token export-corrections screenshots fuzz
 
 run:            ## set up, train if needed, start both servers, chat in the terminal (demo mode)
 	scripts/run.sh
@@ -16,8 +16,8 @@ setup:          ## .venv with Python 3.10 and the pinned dependencies
 train:          ## train into models/ if the data, config or content changed
 	scripts/bootstrap.sh && scripts/train_if_changed.sh
 
-validate:
-	.venv/bin/rasa data validate --domain domain
+validate:       ## rasa data validate (Rasa's defaults: domain.yml, data/, config.yml)
+	scripts/bootstrap.sh && .venv/bin/rasa data validate
 
 evaluate:       ## held-out NLU evaluation: Korean pipeline vs Rasa's stock pipeline (docs/nlu.md)
 	scripts/bootstrap.sh && .venv/bin/python scripts/evaluate_nlu.py
@@ -33,6 +33,13 @@ agent-token:    ## [demo] an agent token for the console (needs the secret `make
 
 screenshots:    ## refresh docs/widget.png and docs/console.png (the README's) from the browser tests
 	UPDATE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/browser -q -k "walkthrough or suspension_reason"
+
+revoke-agent-token: ## make revoke-agent-token TOKEN=<agent token or its id>: it opens nothing from now on
+	@test -n "$(TOKEN)" || { echo "usage: make revoke-agent-token TOKEN=<agent token or its id>"; exit 2; }
+	.venv/bin/python -m consignment.assist_store revoke-agent-token "$(TOKEN)"
+
+fuzz:           ## the fuzz tests with 5,000 inputs a door (make test runs 300)
+	scripts/bootstrap.sh && scripts/train_if_changed.sh && FUZZ_EXAMPLES=5000 .venv/bin/python -m pytest tests/integration/test_fuzz.py tests/integration/test_slack.py -k fuzz -q
 
 export-corrections: ## agents' intent corrections as Rasa NLU YAML, for review
 	.venv/bin/python -m consignment.assist_store export-corrections

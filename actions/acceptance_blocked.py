@@ -22,8 +22,11 @@ from actions.common import (
     run_blocking,
 )
 from actions.handoff import hand_over
+from consignment.handoff import MISUNDERSTANDING
 from consignment.admin_db import default_repository
+from consignment.assist_store import default_store
 from consignment.identity import phone_digest
+from consignment.phone import mask_phone, normalize_phone
 from consignment.restriction import (
     ASK_AGAIN,
     CONSIGNMENT,
@@ -31,10 +34,11 @@ from consignment.restriction import (
     RESPONSES,
     RestrictionAnswer,
     answer_restriction_inquiry,
+    other_call_types,
     triage_inquiry,
 )
 from consignment.vocabulary import CONSIGNMENT_CALL, KAKAO_MOBILITY, vocabulary
-from korean_nlu.text import extract_driver_name, mask_phone, normalize_phone
+from korean_nlu.text import extract_driver_name
 
 logger = logging.getLogger(__name__)
 
@@ -76,16 +80,15 @@ class ActionTriageAcceptanceBlocked(Action):
                 SlotSet("call_type", CONSIGNMENT_CALL),
                 SlotSet("ordering_company", companies[0] if companies else None),
                 SlotSet("form_retries", 0),
+                SlotSet("unsure_answers", 0),
             ]
         elif decision == HANDOFF:
-            # a 제휴콜 the driver says is not the 콜마너 case keeps its own consultation type
-            other = [t for t in entity_values(tracker, "call_type") if t != CONSIGNMENT_CALL]
+            other = other_call_types(entity_values(tracker, "call_type"))
             if other:
                 events.append(SlotSet("call_type", other[0]))
-            dispatcher.utter_message(
-                response="utter_guidance_differs_by_call_type",
-                call_type=other[0] if other else "위탁콜 외",
-            )
+                dispatcher.utter_message(response="utter_guidance_differs_by_call_type", call_type=other[0])
+            else:  # the driver says it is not the 콜마너 message
+                dispatcher.utter_message(response="utter_guidance_differs_by_situation")
         else:
             dispatcher.utter_message(response="utter_ask_inquiry_again")
         return events
@@ -114,6 +117,12 @@ class ValidateRestrictionForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         vocab = vocabulary()
         text = latest_text(tracker)
+        if _unsure(tracker):  # before anything else: "카카오인지 아닌지 모르겠어요" is no answer
+            answers = (tracker.get_slot("unsure_answers") or 0) + 1
+            dispatcher.utter_message(
+                response="utter_ordering_company_where" if answers < 2 else "utter_unsure_offer_agent"
+            )
+            return {"ordering_company": None, "unsure_answers": answers}
         named = entity_values(tracker, "ordering_company") + vocab.companies_in(text)
         others = [c for c in named if c and not vocab.is_kakao(c) and c != OTHER_COMPANY]
         if others:  # "아니요 티맵이에요", "카카오 아니고 로지요"
@@ -125,7 +134,7 @@ class ValidateRestrictionForm(FormValidationAction):
         else:
             company = None
         if company is None:
-            dispatcher.utter_message(response="utter_ordering_company_hint")
+            dispatcher.utter_message(response="utter_ordering_company_unclear")
             return _retry(tracker, "ordering_company")
         if vocab.is_kakao(company):
             if not tracker.get_slot("driver_name") or not tracker.get_slot("phone_number"):
@@ -146,6 +155,9 @@ class ValidateRestrictionForm(FormValidationAction):
     def validate_driver_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") == "driver_name" and _unsure(tracker):
+            dispatcher.utter_message(response="utter_unsure_identity")
+            return {"driver_name": None}
         name = extract_driver_name(str(value or ""))
         if name is None:
             dispatcher.utter_message(response="utter_invalid_driver_name")
@@ -155,6 +167,9 @@ class ValidateRestrictionForm(FormValidationAction):
     def validate_phone_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") == "phone_number" and _unsure(tracker):
+            dispatcher.utter_message(response="utter_unsure_identity")
+            return {"phone_number": None}
         phone = normalize_phone(str(value or ""))
         if phone is None:
             dispatcher.utter_message(response="utter_invalid_phone_number")
@@ -165,6 +180,11 @@ class ValidateRestrictionForm(FormValidationAction):
             "phone_digest": phone_digest(phone),
             "form_retries": 0,
         }
+
+
+def _unsure(tracker: Tracker) -> bool:
+    """The driver says they do not know ("잘 모르겠어요"), whatever else the message names."""
+    return latest_intent(tracker) == "unsure" or vocabulary().says_unsure(latest_text(tracker))
 
 
 def _retry(tracker: Tracker, slot: str) -> Dict[Text, Any]:
@@ -182,9 +202,10 @@ class ActionAnswerAcceptanceRestriction(Action):
         reset = [SlotSet(slot, None) for slot in INQUIRY_SLOTS] + [
             SlotSet("triage", None),
             SlotSet("form_retries", 0),
+            SlotSet("unsure_answers", 0),
         ]
         if not company or (tracker.get_slot("form_retries") or 0) >= MAX_FORM_RETRIES:
-            return await hand_over(dispatcher, tracker, "misunderstanding") + reset
+            return await hand_over(dispatcher, tracker, MISUNDERSTANDING) + reset
         if not vocabulary().is_kakao(company):
             if company == OTHER_COMPANY:
                 dispatcher.utter_message(response="utter_ask_other_company")
@@ -198,6 +219,7 @@ class ActionAnswerAcceptanceRestriction(Action):
             tracker.get_slot("driver_name"),
             tracker.get_slot("phone_digest"),
             default_repository(),
+            default_store(),
         )
         if answer.kind == RestrictionAnswer.SUSPENDED:
             dispatcher.utter_message(response=RESPONSES[answer.kind], reason=answer.reason)

@@ -7,16 +7,13 @@ from typing import Any, Callable, List, Optional, TypeVar
 
 from rasa_sdk import Tracker
 
+from consignment.handoff import STAFF_CHANNELS
 from consignment.identity import TOKEN_METADATA_KEY
 
 T = TypeVar("T")
 
 # Unusable answers to a form question in a row before the form hands over.
 MAX_FORM_RETRIES = 2
-
-# Channels where staff, not drivers, talk to the assistant: no driver token, so never a
-# suspension lookup there, and no handoff queue either (staff are the agents).
-STAFF_CHANNELS = ("slack",)
 
 
 def in_staff_channel(tracker: Tracker) -> bool:

@@ -10,16 +10,22 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import MAX_FORM_RETRIES, driver_messages, in_staff_channel, latest_intent, run_blocking
 from consignment.assist_store import default_store
-from consignment.handoff import handoff_packet
+from consignment.handoff import (
+    DRIVER_REQUEST,
+    MISUNDERSTANDING,
+    NOT_CONSIGNMENT,
+    OTHER_CALL_TYPE,
+    handoff_packet,
+)
 from consignment.restriction import HANDOFF
 
 logger = logging.getLogger(__name__)
 
 HANDOFF_MESSAGES = {
-    "driver_request": "utter_handoff",
-    "misunderstanding": "utter_handoff_after_misunderstanding",
-    "other_call_type": "utter_handoff",
-    "not_consignment": "utter_handoff",
+    DRIVER_REQUEST: "utter_handoff",
+    MISUNDERSTANDING: "utter_handoff_after_misunderstanding",
+    OTHER_CALL_TYPE: "utter_handoff",
+    NOT_CONSIGNMENT: "utter_handoff",
 }
 
 
@@ -59,13 +65,13 @@ def _reset_events() -> List[Dict]:
 def handoff_reason(tracker: Tracker) -> str:
     intent = latest_intent(tracker)
     if intent == "request_human":
-        return "driver_request"
+        return DRIVER_REQUEST
     if intent == "nlu_fallback" or (tracker.get_slot("form_retries") or 0) >= MAX_FORM_RETRIES:
-        return "misunderstanding"
+        return MISUNDERSTANDING
     if tracker.get_slot("triage") == HANDOFF:
         known_type = tracker.get_slot("call_type")
-        return "other_call_type" if known_type else "not_consignment"
-    return "driver_request"
+        return OTHER_CALL_TYPE if known_type else NOT_CONSIGNMENT
+    return DRIVER_REQUEST
 
 
 class ActionHandoff(Action):

@@ -1,4 +1,4 @@
-"""Q1 (위탁콜이란) and Q2 (지역)."""
+"""Q1 (위탁콜이란) and Q2 (지역), and what to ask when a message answers no question."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -6,15 +6,9 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity_values, latest_text
+from actions.common import entity_values, latest_intent, latest_text
 from consignment.regions import answer_lines
 from consignment.vocabulary import vocabulary
-
-TOPIC_RESPONSES = {
-    "structure": "utter_consignment_structure",
-    "partner_driver": "utter_partner_driver",
-    "insurance": "utter_consignment_insurance",
-}
 
 
 class ActionExplainConsignmentCall(Action):
@@ -27,13 +21,15 @@ class ActionExplainConsignmentCall(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_consignment_definition")
-        for topic in vocabulary().consignment_topics_in(latest_text(tracker)):
-            dispatcher.utter_message(response=TOPIC_RESPONSES[topic])
+        for response in vocabulary().consignment_topic_responses(latest_text(tracker)):
+            dispatcher.utter_message(response=response)
         return []
 
 
 class ActionAnswerServiceRegions(Action):
-    """The region list, or for each named place whether a call starting there is covered."""
+    """For each named place whether a call starting there is covered; the region list when a
+    driver asks about regions without naming one. A bare answer outside any question (a name,
+    a company, a number) gets a question back — never the list, never a lookup."""
 
     def name(self) -> Text:
         return "action_answer_service_regions"
@@ -41,6 +37,10 @@ class ActionAnswerServiceRegions(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        for response, values in answer_lines(entity_values(tracker, "region")):
+        places = entity_values(tracker, "region")
+        if not places and latest_intent(tracker) != "ask_service_regions":
+            dispatcher.utter_message(response="utter_ask_what_to_know")
+            return []
+        for response, values in answer_lines(places):
             dispatcher.utter_message(response=response, **values)
         return []

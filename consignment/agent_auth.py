@@ -1,20 +1,28 @@
 """Agent tokens for the agent-assist API (issue 3).
 
 `Authorization: Bearer <JWT>`, HS256 with AGENT_TOKEN_SECRET, claims `sub` (agent id),
-`role: "agent"`, `exp`. A driver token is never an agent token: it is signed with another
-secret and carries no agent role.
+`role` ("agent", or "lead" for the CS lead's numbers), `exp`, and `jti` (the token's id, which
+a revocation names). A driver token is never an agent token: it is signed with another secret
+and carries no agent role.
 """
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
-from typing import Optional
+import uuid
+from dataclasses import dataclass
+from typing import Callable, Optional
 
 import jwt
 
+from consignment import settings
+from consignment.content import message
+
 ALGORITHM = "HS256"
 AGENT_ROLE = "agent"
+LEAD_ROLE = "lead"
+# what each role may do: a lead is also an agent
+ROLES = {AGENT_ROLE: {AGENT_ROLE}, LEAD_ROLE: {AGENT_ROLE, LEAD_ROLE}}
 
 
 class AgentAuthError(Exception):
@@ -24,41 +32,60 @@ class AgentAuthError(Exception):
         self.message = message
 
 
-def agent_token_secret() -> Optional[str]:
-    return os.environ.get("AGENT_TOKEN_SECRET") or None
+@dataclass(frozen=True)
+class Agent:
+    agent_id: str
+    role: str
+    token_id: Optional[str]
+    expires_at: int
+
+    def may(self, role: str) -> bool:
+        return role in ROLES.get(self.role, set())
 
 
-def verify_agent_authorization(header: Optional[str], secret: Optional[str] = None) -> str:
-    """The agent id of a valid agent token; AgentAuthError(401|403) otherwise."""
-    secret = secret if secret is not None else agent_token_secret()
+def verify_agent_authorization(
+    header: Optional[str],
+    secret: Optional[str] = None,
+    required_role: str = AGENT_ROLE,
+    is_revoked: Callable[[str], bool] = lambda token_id: False,
+) -> Agent:
+    """The agent of a valid, unrevoked agent token with the role; AgentAuthError(401|403)."""
+    secret = secret if secret is not None else settings.agent_token_secret()
     if not header or not header.startswith("Bearer "):
-        raise AgentAuthError(401, "상담사 토큰이 필요합니다 (Authorization: Bearer …).")
+        raise AgentAuthError(401, message("agent_auth", "token_required"))
     if not secret:
-        raise AgentAuthError(401, "상담사 인증이 설정되지 않았습니다 (AGENT_TOKEN_SECRET).")
+        raise AgentAuthError(401, message("agent_auth", "not_configured"))
     token = header[len("Bearer ") :].strip()
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError:
-        raise AgentAuthError(401, "상담사 토큰이 만료되었습니다.") from None
+        raise AgentAuthError(401, message("agent_auth", "expired")) from None
     except jwt.PyJWTError:
-        raise AgentAuthError(401, "유효하지 않은 상담사 토큰입니다.") from None
-    if claims.get("role") != AGENT_ROLE:
-        raise AgentAuthError(403, "상담사 권한이 없는 토큰입니다.")
-    return str(claims["sub"])
+        raise AgentAuthError(401, message("agent_auth", "invalid")) from None
+    agent = Agent(str(claims["sub"]), str(claims.get("role")), claims.get("jti"), int(claims["exp"]))
+    if agent.role not in ROLES:
+        raise AgentAuthError(403, message("agent_auth", "wrong_role"))
+    if agent.token_id and is_revoked(agent.token_id):
+        raise AgentAuthError(401, message("agent_auth", "revoked"))
+    if not agent.may(required_role):
+        raise AgentAuthError(403, message("agent_auth", "wrong_role"))
+    return agent
 
 
 def mint_agent_token(agent_id: str, secret: str, ttl: dt.timedelta = dt.timedelta(hours=8), role: str = AGENT_ROLE) -> str:
     now = dt.datetime.now(dt.timezone.utc)
     return jwt.encode(
-        {"sub": agent_id, "role": role, "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp())},
+        {"sub": agent_id, "role": role, "jti": uuid.uuid4().hex,
+         "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp())},
         secret,
         algorithm=ALGORITHM,
     )
 
 
-if __name__ == "__main__":  # python -m consignment.agent_auth A-01   (demo mode only)
-    if os.environ.get("ASSISTANT_DEMO_MODE") != "1" or not agent_token_secret():
-        sys.exit("[데모 전용] ASSISTANT_DEMO_MODE=1 과 AGENT_TOKEN_SECRET 이 있어야 상담사 토큰을 만들 수 있습니다.")
+if __name__ == "__main__":  # python -m consignment.agent_auth A-01 [lead]   (demo mode only)
+    if not settings.demo_mode() or not settings.agent_token_secret():
+        sys.exit(message("agent_auth", "demo_only"))
     agent = sys.argv[1] if len(sys.argv) > 1 else "A-DEMO"
-    print(f"# [DEMO] agent token for {agent}, valid 8 h", file=sys.stderr)
-    print(mint_agent_token(agent, agent_token_secret()))
+    role = sys.argv[2] if len(sys.argv) > 2 else AGENT_ROLE
+    print(f"# [DEMO] {role} token for {agent}, valid 8 h", file=sys.stderr)
+    print(mint_agent_token(agent, settings.agent_token_secret(), role=role))

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional
 import sqlalchemy as sa
 
 from consignment import settings
-from korean_nlu.text import mask_phone_numbers_in
+from consignment.phone import mask_phone_numbers_in
 
 metadata = sa.MetaData()
 
@@ -68,17 +68,49 @@ handoffs = sa.Table(
     sa.Column("resolved_at", sa.DateTime(timezone=True)),
 )
 
+identity_failures = sa.Table(
+    "identity_failures",
+    metadata,
+    # a failed 본인확인 (valid token, name or phone not the record's): counted per driver so that
+    # the limit holds across processes and restarts (CONTRACT §4, ASVS V2.2.1)
+    sa.Column("failure_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("driver_id", sa.String(64), nullable=False),
+    sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_identity_failures_driver_time", "driver_id", "failed_at"),
+)
+
+revoked_agent_tokens = sa.Table(
+    "revoked_agent_tokens",
+    metadata,
+    # agent tokens that no longer open anything (a lost laptop, an agent who left): by token id
+    sa.Column("token_id", sa.String(64), primary_key=True),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("note", sa.String(200)),
+)
+
+agent_audit = sa.Table(
+    "assist_agent_audit",
+    metadata,
+    # what agents did to drivers' conversations: take, reply, transfer, resolve (who, whom, when)
+    sa.Column("audit_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("agent_id", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("handoff_id", sa.String(36), nullable=False),
+    sa.Column("conversation_id", sa.String(128), nullable=False),
+    sa.Column("detail", sa.String(200)),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
 VERDICTS = ("used", "edited", "rejected")
 OPEN, TAKEN, RESOLVED = "open", "taken", "resolved"
 
 
 class AssistStore:
     def __init__(self, url: Optional[str] = None) -> None:
-        self.url = url or os.environ.get("ASSIST_DB_URL") or f"sqlite:///{settings.VAR_DIR / 'assist.db'}"
+        self.url = url or settings.assist_db_url()
         if self.url.startswith("sqlite:///"):
             os.makedirs(os.path.dirname(self.url[len("sqlite:///"):]) or ".", exist_ok=True)
         self.engine = sa.create_engine(self.url, future=True)
-        self._lock = threading.Lock()
         metadata.create_all(self.engine)
 
     def record_suggestion(self, agent_id: str, conversation_id: Optional[str], text: str, intent: Optional[str], confidence: Optional[float]) -> str:
@@ -109,6 +141,19 @@ class AssistStore:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(sa.select(lookup_audit).order_by(lookup_audit.c.audit_id)).mappings()]
 
+    # ── 본인확인 failures ───────────────────────────────────────────────────────
+    def identity_failures_since(self, driver_id: str, since: dt.datetime) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(sa.func.count()).select_from(identity_failures).where(
+                    (identity_failures.c.driver_id == driver_id) & (identity_failures.c.failed_at > since)
+                )
+            ).scalar_one()
+
+    def record_identity_failure(self, driver_id: str, at: dt.datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(identity_failures.insert().values(driver_id=driver_id, failed_at=at))
+
     # ── handoffs ──────────────────────────────────────────────────────────────
     def open_handoff(self, conversation_id: str, input_channel: Optional[str], packet: Dict[str, Any]) -> str:
         """Records a handoff; a conversation already waiting keeps its one open record."""
@@ -128,6 +173,15 @@ class AssistStore:
                 packet=mask_phone_numbers_in(json.dumps(packet, ensure_ascii=False)), status=OPEN,
                 created_at=_now()))
         return handoff_id
+
+    def has_open_handoff(self, conversation_id: str) -> bool:
+        """An agent owns (or is about to own) the conversation: open or taken, not resolved."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(handoffs.c.handoff_id).where(
+                    (handoffs.c.conversation_id == conversation_id) & (handoffs.c.status != RESOLVED)
+                )
+            ).first() is not None
 
     def handoffs(self, include_resolved: bool = False) -> List[Dict[str, Any]]:
         query = sa.select(handoffs).order_by(handoffs.c.created_at)
@@ -150,18 +204,62 @@ class AssistStore:
 
     def take_handoff(self, handoff_id: str, agent_id: str) -> bool:
         """An open handoff becomes the agent's; False if it is not open (taken or resolved)."""
-        with self.engine.begin() as conn:
-            result = conn.execute(handoffs.update().where(
-                (handoffs.c.handoff_id == handoff_id) & (handoffs.c.status == OPEN)
-            ).values(status=TAKEN, agent_id=agent_id, taken_at=_now()))
-        return result.rowcount == 1
+        return self._change_handoff(
+            handoff_id, agent_id, "take", handoffs.c.status == OPEN,
+            status=TAKEN, agent_id=agent_id, taken_at=_now(),
+        )
+
+    def transfer_handoff(self, handoff_id: str, agent_id: str, to_agent: str) -> bool:
+        """The owner hands a taken conversation to another agent (the only way it changes hands)."""
+        return self._change_handoff(
+            handoff_id, agent_id, "transfer", (handoffs.c.status == TAKEN) & (handoffs.c.agent_id == agent_id),
+            detail=f"to {to_agent}", agent_id=to_agent,
+        )
 
     def resolve_handoff(self, handoff_id: str, agent_id: str) -> bool:
+        """The owner ends a taken conversation; False unless it is theirs and not yet resolved."""
+        return self._change_handoff(
+            handoff_id, agent_id, "resolve", (handoffs.c.status == TAKEN) & (handoffs.c.agent_id == agent_id),
+            status=RESOLVED, resolved_at=_now(),
+        )
+
+    def audit_reply(self, handoff_id: str, agent_id: str, conversation_id: str, delivered: bool) -> None:
         with self.engine.begin() as conn:
-            result = conn.execute(handoffs.update().where(
-                (handoffs.c.handoff_id == handoff_id) & (handoffs.c.status != RESOLVED)
-            ).values(status=RESOLVED, agent_id=agent_id, resolved_at=_now()))
-        return result.rowcount == 1
+            conn.execute(agent_audit.insert().values(
+                agent_id=agent_id, action="reply", handoff_id=handoff_id, conversation_id=conversation_id,
+                detail="delivered" if delivered else "stored", at=_now()))
+
+    def _change_handoff(self, handoff_id: str, agent_id: str, action: str, condition, detail: Optional[str] = None,
+                        **values: Any) -> bool:
+        """One guarded update and its audit row, in one transaction: both or neither."""
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(handoffs.c.conversation_id).where(handoffs.c.handoff_id == handoff_id)).first()
+            if row is None:
+                return False
+            result = conn.execute(handoffs.update().where((handoffs.c.handoff_id == handoff_id) & condition).values(**values))
+            if result.rowcount != 1:
+                return False
+            conn.execute(agent_audit.insert().values(
+                agent_id=agent_id, action=action, handoff_id=handoff_id, conversation_id=row[0],
+                detail=detail, at=_now()))
+        return True
+
+    def agent_audit_rows(self) -> List[Dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(sa.select(agent_audit).order_by(agent_audit.c.audit_id)).mappings()]
+
+    # ── agent tokens ──────────────────────────────────────────────────────────
+    def revoke_agent_token(self, token_id: str, note: Optional[str] = None) -> None:
+        with self.engine.begin() as conn:
+            exists = conn.execute(sa.select(revoked_agent_tokens.c.token_id).where(
+                revoked_agent_tokens.c.token_id == token_id)).first()
+            if not exists:
+                conn.execute(revoked_agent_tokens.insert().values(token_id=token_id, revoked_at=_now(), note=note))
+
+    def is_agent_token_revoked(self, token_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(revoked_agent_tokens.c.token_id).where(
+                revoked_agent_tokens.c.token_id == token_id)).first() is not None
 
     def corrections(self) -> List[Dict[str, Any]]:
         """Suggestions an agent corrected: (text, corrected intent), newest correction per text."""
@@ -206,7 +304,26 @@ def default_store() -> AssistStore:
     return _default
 
 
-if __name__ == "__main__":  # python -m consignment.assist_store export-corrections > corrections.yml
-    if sys.argv[1:] != ["export-corrections"]:
-        sys.exit("usage: python -m consignment.assist_store export-corrections")
-    sys.stdout.write(corrections_as_nlu_yaml(AssistStore().corrections()))
+def _token_id(token_or_id: str) -> str:
+    """A token's id from the token itself (its `jti`, read without trusting it) or the id."""
+    if token_or_id.count(".") == 2:
+        import jwt
+
+        claims = jwt.decode(token_or_id, options={"verify_signature": False})
+        if not claims.get("jti"):
+            sys.exit("this token has no id (jti): it cannot be revoked; change AGENT_TOKEN_SECRET instead")
+        return str(claims["jti"])
+    return token_or_id
+
+
+if __name__ == "__main__":
+    # python -m consignment.assist_store export-corrections > corrections.yml
+    # python -m consignment.assist_store revoke-agent-token <token or token id> [note]
+    if sys.argv[1:2] == ["export-corrections"]:
+        sys.stdout.write(corrections_as_nlu_yaml(AssistStore().corrections()))
+    elif sys.argv[1:2] == ["revoke-agent-token"] and len(sys.argv) >= 3:
+        token_id = _token_id(sys.argv[2].strip())
+        AssistStore().revoke_agent_token(token_id, " ".join(sys.argv[3:]) or None)
+        print(f"revoked agent token {token_id}: it opens nothing from now on")
+    else:
+        sys.exit("usage: python -m consignment.assist_store export-corrections | revoke-agent-token <token or id> [note]")

@@ -16,3 +16,9 @@ def load_yaml(name: str) -> Any:
     """Reads `content/<name>` once per process."""
     with open(CONTENT_DIR / name, encoding="utf-8") as handle:
         return yaml.safe_load(handle)
+
+
+def message(section: str, key: str, **values: object) -> str:
+    """A server message of content/messages.yml (API errors, page texts), filled in."""
+    text = load_yaml("messages.yml")[section][key]
+    return text.format(**values) if values else text

@@ -7,23 +7,27 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from consignment.content import load_yaml
+from consignment.phone import mask_phone, mask_phone_numbers_in
 from consignment.vocabulary import vocabulary
-from korean_nlu.text import mask_phone, mask_phone_numbers_in
 
-CONSULTATION_PATH_PREFIX = "대리_기사 ▶ 배정/운행 ▶ 배정정책 ▶ "
+# Why a conversation is handed over (labels in content/agent_assist.yml `handoff_reasons`)
+DRIVER_REQUEST = "driver_request"
+MISUNDERSTANDING = "misunderstanding"
+OTHER_CALL_TYPE = "other_call_type"
+NOT_CONSIGNMENT = "not_consignment"
+ACTION_SERVER_UNAVAILABLE = "action_server_unavailable"
 
-REASONS = {
-    "driver_request": "기사님 요청",
-    "misunderstanding": "연속 미이해",
-    "other_call_type": "위탁콜 외 콜타입",
-    "not_consignment": "위탁콜(콜마너) 외 상황",
-}
+# Channels where staff, not drivers, talk to the assistant: no driver token, so never a
+# suspension lookup there, and no handoff queue either (staff are the agents).
+STAFF_CHANNELS = ("slack",)
 
 SHARED_SLOTS = ("call_type", "partner_app", "ordering_company", "driver_name", "phone_number")
 
 
 def consultation_path(call_type: Optional[str]) -> str:
-    return CONSULTATION_PATH_PREFIX + vocabulary().consultation_type(call_type)
+    """대리_기사 ▶ 배정/운행 ▶ 배정정책 ▶ <상담 유형> (the article's 상담 유형)."""
+    return load_yaml("agent_assist.yml")["consultation_path_prefix"] + vocabulary().consultation_type(call_type)
 
 
 def handoff_packet(
@@ -35,15 +39,17 @@ def handoff_packet(
     call_type = slots.get("call_type")
     filled = {name: slots[name] for name in SHARED_SLOTS if slots.get(name)}
     if "phone_number" in filled:
-        filled["phone_number"] = mask_phone(filled["phone_number"]) if "*" not in filled["phone_number"] else filled["phone_number"]
+        filled["phone_number"] = mask_phone(filled["phone_number"])
     asked = [mask_phone_numbers_in(text) for text in driver_messages if text][-5:]
-    summary_parts = [REASONS.get(reason, reason)]
+    content = load_yaml("agent_assist.yml")
+    labels = content["summary_labels"]
+    summary_parts = [content["handoff_reasons"].get(reason, reason)]
     if call_type:
-        summary_parts.append(f"콜타입 {call_type}")
+        summary_parts.append(f"{labels['call_type']} {call_type}")
     if filled.get("ordering_company"):
-        summary_parts.append(f"발주사 {filled['ordering_company']}")
+        summary_parts.append(f"{labels['ordering_company']} {filled['ordering_company']}")
     if asked:
-        summary_parts.append(f"마지막 문의: {asked[-1][:60]}")
+        summary_parts.append(f"{labels['last_message']}: {asked[-1][:60]}")
     return {
         "reason": reason,
         "intent": intent,

@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 
 ALGORITHM = "HS256"
 TOKEN_METADATA_KEY = "driver_token"
+# After this many failed 본인확인 for one driver within the window, no lookup runs for that
+# driver until the window has passed (CONTRACT §4): an agent can still help.
+MAX_FAILED_CHECKS = 5
+FAILED_CHECKS_WINDOW = dt.timedelta(hours=1)
 
 
 class IdentityNotVerified(Exception):
@@ -70,6 +74,21 @@ def verify_driver_token(
     return subject
 
 
+def token_holder(token: Optional[str], secret: Optional[str] = None) -> Optional[str]:
+    """The driver a correctly signed token names, expired or not: who holds the chat, not
+    whether a record may be disclosed (that needs an unexpired token, at lookup time)."""
+    secret = secret if secret is not None else settings.driver_token_secret()
+    if not secret or not token or not isinstance(token, str):
+        return None
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
+                            options={"require": ["sub"], "verify_exp": False})
+    except jwt.PyJWTError:
+        return None
+    subject = claims.get("sub")
+    return subject if isinstance(subject, str) and subject else None
+
+
 def mint_driver_token(
     driver_id: str, secret: str, ttl: dt.timedelta = dt.timedelta(hours=1), now: Optional[dt.datetime] = None
 ) -> str:
@@ -112,6 +131,17 @@ def verify_driver(
 ) -> VerifiedDriver:
     """Checks the token, then name and phone against the token's driver (find_driver(id))."""
     driver_id = verify_driver_token(token, secret, now)
+    return match_record(driver_id, given_name, given_phone_digest, find_driver, secret)
+
+
+def match_record(
+    driver_id: str,
+    given_name: Optional[str],
+    given_phone_digest: Optional[str],
+    find_driver,
+    secret: Optional[str] = None,
+) -> VerifiedDriver:
+    """The name and phone given in chat against the record of the token's driver."""
     driver = find_driver(driver_id)
     if driver is None:
         raise IdentityNotVerified(IdentityNotVerified.UNKNOWN_DRIVER)

@@ -63,11 +63,13 @@ class Coverage:
 @dataclass(frozen=True)
 class ServiceRegions:
     basis: str
+    date_format: str
     listed: Tuple[str, ...]  # in the article's order
     since: Dict[str, dt.date]
     notes: Dict[str, str]
     _index: Dict[str, Tuple[Place, ...]]
     _spellings: Tuple[Tuple[str, str], ...]
+    _names: Dict[str, str]
 
     def places_named(self, text: str) -> Tuple[Place, ...]:
         """Every place the text can name; more than one when a name is shared (중구, 고성)."""
@@ -107,6 +109,13 @@ class ServiceRegions:
     def resolve(self, text: str) -> List[Coverage]:
         """Coverage for each place the text can name; empty when the place is unknown."""
         return [self.coverage(place) for place in self.places_named(text)]
+
+    def canonical_name(self, text: str) -> str:
+        """The contract's `region` value for a place as written: a known spelling keeps the
+        gazetteer's short form as it is (여의도, 송도국제도시, 상무지구 are not cut again);
+        an unknown one loses its 시·군·구 suffix (CONTRACT §2)."""
+        known = self._names.get(_fold(text))
+        return known if known else short_form(text)
 
     def spellings(self) -> List[Tuple[str, str]]:
         """(spelling, short form) for every spelling of a place: the NLU's region patterns.
@@ -164,6 +173,7 @@ def service_regions() -> ServiceRegions:
     index, spellings = _build_index(load_yaml("regions_gazetteer.yml"))
     return ServiceRegions(
         basis=policy["basis"],
+        date_format=policy["date_format"],
         listed=tuple(entry["region"] for entry in covered),
         since={
             entry["region"]: _as_date(entry["since"]) for entry in covered if entry.get("since")
@@ -171,6 +181,7 @@ def service_regions() -> ServiceRegions:
         notes={entry["region"]: entry["note"] for entry in covered if entry.get("note")},
         _index=index,
         _spellings=spellings,
+        _names={_fold(written): short for written, short in spellings},
     )
 
 
@@ -210,7 +221,8 @@ def answer_lines(places: List[str]) -> List[Tuple[str, Dict[str, str]]]:
             if not coverage.covered:
                 lines.append(("utter_region_not_covered", {"place": shown}))
             elif coverage.since:
-                since = f"{coverage.since.year}년 {coverage.since.month}월 {coverage.since.day}일"
+                since = regions.date_format.format(
+                    year=coverage.since.year, month=coverage.since.month, day=coverage.since.day)
                 lines.append(("utter_region_covered_since", {"place": shown, "listed_region": coverage.listed_region, "since": since}))
             else:
                 lines.append(("utter_region_covered", {"place": shown, "listed_region": coverage.listed_region}))

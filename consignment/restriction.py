@@ -6,12 +6,21 @@ phone number, the token or the suspension reason.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, Optional, Protocol
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from consignment.admin_db import AdminDataUnavailable, AdminRepository, Restriction
-from consignment.identity import IdentityNotVerified, verify_driver
+from consignment.identity import (
+    FAILED_CHECKS_WINDOW,
+    MAX_FAILED_CHECKS,
+    IdentityNotVerified,
+    match_record,
+    verify_driver_token,
+)
 from consignment.vocabulary import CONSIGNMENT_CALL, PARTNER_CALL, vocabulary
 
 logger = logging.getLogger(__name__)
@@ -59,7 +68,16 @@ class RestrictionAnswer:
     CUSTOMER_BLOCKED = "customer_blocked"  # ⓑ
     NONE_ON_RECORD = "none_on_record"  # our addition: 1688-6618 / agent
     NOT_VERIFIED = "not_verified"  # nothing disclosed
+    TOO_MANY_FAILED_CHECKS = "too_many_failed_checks"  # 5 failures this hour: no lookup, an agent
     UNAVAILABLE = "unavailable"  # database down: apologise, offer an agent
+
+
+class FailedChecks(Protocol):
+    """Where failed 본인확인 are counted (consignment.assist_store.AssistStore)."""
+
+    def identity_failures_since(self, driver_id: str, since: dt.datetime) -> int: ...
+
+    def record_identity_failure(self, driver_id: str, at: dt.datetime) -> None: ...
 
 
 def answer_restriction_inquiry(
@@ -67,15 +85,31 @@ def answer_restriction_inquiry(
     given_name: Optional[str],
     given_phone_digest: Optional[str],
     repository: AdminRepository,
+    failed_checks: FailedChecks,
+    now: Optional[dt.datetime] = None,
 ) -> RestrictionAnswer:
+    now = now or dt.datetime.now(dt.timezone.utc)
     try:
-        verified = verify_driver(token, given_name, given_phone_digest, repository.driver)
-        restriction = repository.restriction(verified.driver_id)
+        driver_id = verify_driver_token(token)
     except IdentityNotVerified as refusal:
         logger.info("restriction inquiry: identity not verified (%s)", refusal.code)
         return RestrictionAnswer(RestrictionAnswer.NOT_VERIFIED)
+    try:
+        if failed_checks.identity_failures_since(driver_id, now - FAILED_CHECKS_WINDOW) >= MAX_FAILED_CHECKS:
+            logger.warning("restriction inquiry: too many failed identity checks for %s, no lookup", driver_id)
+            return RestrictionAnswer(RestrictionAnswer.TOO_MANY_FAILED_CHECKS)
+        try:
+            verified = match_record(driver_id, given_name, given_phone_digest, repository.driver)
+        except IdentityNotVerified as refusal:
+            failed_checks.record_identity_failure(driver_id, now)
+            logger.info("restriction inquiry: identity not verified (%s) for %s", refusal.code, driver_id)
+            return RestrictionAnswer(RestrictionAnswer.NOT_VERIFIED)
+        restriction = repository.restriction(verified.driver_id)
     except AdminDataUnavailable as outage:
         logger.warning("restriction inquiry: admin data unavailable (%s)", outage)
+        return RestrictionAnswer(RestrictionAnswer.UNAVAILABLE)
+    except SQLAlchemyError as outage:  # the failed-check count cannot be read: no lookup
+        logger.warning("restriction inquiry: failed-check store unavailable (%s)", type(outage).__name__)
         return RestrictionAnswer(RestrictionAnswer.UNAVAILABLE)
     logger.info("restriction inquiry: %s for %s", restriction.status, verified.driver_id)
     if restriction.status == Restriction.SUSPENDED:
@@ -90,5 +124,6 @@ RESPONSES = {
     RestrictionAnswer.CUSTOMER_BLOCKED: "utter_restriction_customer_block",
     RestrictionAnswer.NONE_ON_RECORD: "utter_restriction_none_on_record",
     RestrictionAnswer.NOT_VERIFIED: "utter_identity_not_verified",
+    RestrictionAnswer.TOO_MANY_FAILED_CHECKS: "utter_identity_checks_exhausted",
     RestrictionAnswer.UNAVAILABLE: "utter_lookup_unavailable",
 }

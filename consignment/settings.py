@@ -6,19 +6,30 @@
 | ADMIN_DB_TIMEOUT_SECONDS | connect and statement timeout | 3 |
 | DRIVER_TOKEN_SECRET | HS256 secret of driver tokens (CONTRACT §4) | unset: no token verifies |
 | ADMIN_DB_LOAD_DEMO | 1 loads fixtures/admin/ into an empty configured database too (tests, demos on PostgreSQL) | 0 |
-| ASSISTANT_DEMO_MODE | 1 enables demo helpers (minting tokens for demo drivers) | 0 |
+| ASSISTANT_DEMO_MODE | 1 enables demo helpers (minting tokens for demo drivers, loopback only); refuses a non-SQLite ADMIN_DB_URL | 0 (`make run` sets 1) |
+| AGENT_TOKEN_SECRET | HS256 secret of agent tokens | unset: no agent gets in |
+| ASSIST_DB_URL | agent assist's store: suggestions, audit, handoffs, failed 본인확인, revoked tokens | SQLite var/assist.db |
+| RATE_LIMIT_PER_SENDER_PER_MIN / RATE_LIMIT_PER_ADDRESS_PER_MIN | messages a minute (0: off) | 30 / 120 |
+| TRUSTED_PROXIES | proxies whose X-Forwarded-For is believed | none |
+| WIDGET_ALLOWED_ORIGINS | origins that may open the widget socket (`*`: any) | the server's own |
+| REDIS_URL | Redis shared by several processes | unset: in process |
+| SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL, SLACK_CHANNELS | Slack (docs/slack.md) | off |
 | ASSISTANT_NOW | ISO time the assistant takes as "now" (demos, reproducible runs) | the real clock |
 """
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
-from typing import Callable, Optional
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, List, Optional, Tuple
 
 from consignment.content import PROJECT_ROOT
 
 KST = dt.timezone(dt.timedelta(hours=9), "KST")
-VAR_DIR = PROJECT_ROOT / "var"
+# where the embedded databases, logs and demo secrets live (ASSISTANT_VAR_DIR; default var/)
+VAR_DIR = Path(os.environ.get("ASSISTANT_VAR_DIR") or PROJECT_ROOT / "var").resolve()
 DEFAULT_ADMIN_DB_PATH = VAR_DIR / "admin.db"
 DEMO_FIXTURES_DIR = PROJECT_ROOT / "fixtures" / "admin"
 
@@ -44,6 +55,107 @@ def driver_token_secret() -> Optional[str]:
 
 def demo_mode() -> bool:
     return os.environ.get("ASSISTANT_DEMO_MODE", "0") == "1"
+
+
+def assist_db_url() -> str:
+    """Agent assist's own store (suggestions, feedback, audit, handoff queue)."""
+    return os.environ.get("ASSIST_DB_URL") or f"sqlite:///{VAR_DIR / 'assist.db'}"
+
+
+def agent_token_secret() -> Optional[str]:
+    return os.environ.get("AGENT_TOKEN_SECRET") or None
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    bot_token: str
+    signing_secret: str
+    api_url: Optional[str]
+    channels: Optional[str]
+
+
+def slack() -> SlackSettings:
+    """SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET switch Slack on; SLACK_API_URL points it at
+    another Web API (tests, gateways); SLACK_CHANNELS lists channels where every message is
+    answered."""
+    return SlackSettings(
+        bot_token=os.environ.get("SLACK_BOT_TOKEN", "").strip(),
+        signing_secret=os.environ.get("SLACK_SIGNING_SECRET", "").strip(),
+        api_url=os.environ.get("SLACK_API_URL") or None,
+        channels=os.environ.get("SLACK_CHANNELS") or None,
+    )
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    per_sender_per_min: int
+    per_address_per_min: int
+    per_agent_per_min: int
+
+
+def rate_limits() -> RateLimits:
+    """Messages a minute per driver conversation (RATE_LIMIT_PER_SENDER_PER_MIN, default 30),
+    per client address (RATE_LIMIT_PER_ADDRESS_PER_MIN, default 120) and agent-assist calls per
+    agent (RATE_LIMIT_PER_AGENT_PER_MIN, default 240: the console polls); 0 turns a limit off
+    (load tests sent from one machine)."""
+    return RateLimits(
+        per_sender_per_min=_int("RATE_LIMIT_PER_SENDER_PER_MIN", 30),
+        per_address_per_min=_int("RATE_LIMIT_PER_ADDRESS_PER_MIN", 120),
+        per_agent_per_min=_int("RATE_LIMIT_PER_AGENT_PER_MIN", 240),
+    )
+
+
+def trusted_proxies() -> Tuple[ipaddress._BaseNetwork, ...]:
+    """Proxies whose X-Forwarded-For is believed (TRUSTED_PROXIES, comma-separated addresses or
+    networks, e.g. the load balancer's 127.0.0.1). Unset: none; the peer address counts."""
+    networks = []
+    for part in (os.environ.get("TRUSTED_PROXIES") or "").split(","):
+        if part.strip():
+            networks.append(ipaddress.ip_network(part.strip(), strict=False))
+    return tuple(networks)
+
+
+def widget_allowed_origins() -> Optional[List[str]]:
+    """Web origins allowed to open the widget's socket (WIDGET_ALLOWED_ORIGINS, comma-separated;
+    `*` for any). Unset: None, the server's own origin only."""
+    value = (os.environ.get("WIDGET_ALLOWED_ORIGINS") or "").strip()
+    if not value:
+        return None
+    return ["*"] if value == "*" else [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+
+
+def redis_url() -> Optional[str]:
+    """Redis shared by several processes (rate limits, Slack de-duplication, socket.io across
+    processes, the lock store). Unset: each process keeps these in memory."""
+    return os.environ.get("REDIS_URL") or None
+
+
+def _int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number") from None
+
+
+class UnsafeDeployment(SystemExit):
+    """A combination of settings that would expose real data: the process refuses to start."""
+
+
+def check_deployment() -> str:
+    """Refuses unsafe settings; returns the one line that says which mode this process is in.
+
+    Demo mode mints driver tokens for anyone who can reach the demo page: it runs on demo data
+    only (the embedded SQLite files), never on a configured real database."""
+    if demo_mode():
+        url = admin_db_url()
+        if url and not url.startswith("sqlite"):
+            raise UnsafeDeployment(
+                "refusing to start: demo mode (ASSISTANT_DEMO_MODE=1) mints driver tokens and must not "
+                "run on a real admin database (ADMIN_DB_URL points at one). Unset ADMIN_DB_URL for a demo, "
+                "or set ASSISTANT_DEMO_MODE=0 for production."
+            )
+        return "demo mode: demo data, demo tokens for the demo drivers, loopback only"
+    return "production mode: no demo page, no minted tokens"
 
 
 def system_clock() -> dt.datetime:

@@ -31,7 +31,11 @@ class Vocabulary:
     partner_app_aliases: Dict[str, str]
     restriction_message_signals: Tuple[str, ...]
     consignment_topics: Dict[str, Tuple[str, ...]]
+    topic_responses: Dict[str, str]
     other_company_phrases: Tuple[str, ...]
+    unsure_phrases: Tuple[str, ...]
+    region_question_cues: Tuple[str, ...]
+    definition_cues: Tuple[str, ...]
 
     def aliases(self, entity: str) -> Iterable[Tuple[str, str]]:
         """(alias as written in the content file, canonical value) for one entity type."""
@@ -86,14 +90,29 @@ class Vocabulary:
         folded = fold(text)
         return any(fold(signal) in folded for signal in self.restriction_message_signals)
 
-    def consignment_topics_in(self, text: str) -> List[str]:
-        """Which Q1 follow-up topics (structure, partner_driver, insurance) a question names."""
+    def consignment_topic_responses(self, text: str) -> List[str]:
+        """The responses for the Q1 follow-up topics (structure, 제휴 기사, insurance) a
+        question names, in the content file's order."""
         folded = fold(text)
         return [
-            topic
+            self.topic_responses[topic]
             for topic, words in self.consignment_topics.items()
             if any(fold(word) in folded for word in words)
         ]
+
+    def says_unsure(self, text: str) -> bool:
+        """"잘 모르겠어요", "확인 안 해봤어요", "기억이 안 나요": the driver does not know."""
+        folded = fold(text)
+        return any(fold(phrase) in folded for phrase in self.unsure_phrases)
+
+    def asks_where(self, text: str) -> bool:
+        """Asks whether 위탁콜 is available somewhere, not what a 위탁콜 is."""
+        folded = fold(text)
+        return (
+            any(fold(cue) in folded for cue in self.region_question_cues)
+            and not any(fold(cue) in folded for cue in self.definition_cues)
+            and not self.consignment_topic_responses(text)  # 구조, 제휴 기사, 보험: Q1's topics
+        )
 
     def mentions_partner_app(self, text: str) -> bool:
         folded = fold(text)
@@ -130,11 +149,12 @@ def vocabulary() -> Vocabulary:
         partner_app_aliases=_alias_table(raw["partner_apps"]),
         restriction_message_signals=tuple(raw["restriction_message_signals"]),
         consignment_topics={
-            topic: tuple(words) for topic, words in raw["consignment_topics"].items()
+            topic: tuple(spec["words"]) for topic, spec in raw["consignment_topics"].items()
         },
+        topic_responses={topic: spec["response"] for topic, spec in raw["consignment_topics"].items()},
         other_company_phrases=tuple(raw["other_company_phrases"]),
+        unsure_phrases=tuple(raw["unsure_phrases"]),
+        region_question_cues=tuple(raw["region_question_cues"]),
+        definition_cues=tuple(raw["definition_cues"]),
     )
 
-
-def call_types() -> List[str]:
-    return list(load_yaml("vocabulary.yml")["call_types"])

@@ -8,9 +8,10 @@ start/length, never found again by searching) and its lemma the concatenated nor
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import Iterator, List, Tuple
 
 from consignment.content import CONTENT_DIR
 from korean_nlu.text import NAME_ENDINGS, split_name_ending
@@ -66,15 +67,54 @@ def _is_hangul(word: str) -> bool:
 _lock = threading.Lock()
 
 
+# Parsing runs on Rasa's event loop, so one message must not hold it: Kiwi needs ~100 ms for
+# 2,000 characters of a repeated syllable ("가가가…"), and more on one long run without spaces.
+# Only the start of a message is analysed (a driver's question is in its first sentences), in
+# chunks of whole words, and a word longer than any real one is cut.
+MAX_ANALYSED_CHARS = 600
+_CHUNK_CHARS = 256
+_LONGEST_WORD = 48
+
+
+def _chunks(text: str) -> Iterator[Tuple[int, str]]:
+    """(offset, chunk) covering the text: runs of whole words, long words cut."""
+    start = 0
+    for match in re.finditer(r"\S+", text):
+        word_start, word_end = match.span()
+        if word_end - word_start > _LONGEST_WORD:
+            if word_start > start:
+                yield start, text[start:word_start]
+            for cut in range(word_start, word_end, _LONGEST_WORD):
+                yield cut, text[cut : min(cut + _LONGEST_WORD, word_end)]
+            start = word_end
+        elif word_end - start > _CHUNK_CHARS:
+            yield start, text[start:word_start]
+            start = word_start
+    if start < len(text):
+        yield start, text[start:]
+
+
 def pieces(text: str) -> List[Piece]:
-    """Non-overlapping tokens of `text` with exact offsets into it."""
+    """Non-overlapping tokens of (the first MAX_ANALYSED_CHARS of) `text`, with exact offsets
+    into it."""
+    return list(_pieces(text[:MAX_ANALYSED_CHARS]))
+
+
+@functools.lru_cache(maxsize=512)
+def _pieces(text: str) -> Tuple[Piece, ...]:
+    # cached: the tokenizer and the entity ruler analyse the same message in one parse
     if not text.strip():
-        return []
+        return ()
+    morphemes = []
     with _lock:  # Kiwi objects are not documented as thread-safe
-        morphemes = kiwi().tokenize(text, normalize_coda=True)
+        for offset, chunk in _chunks(text):
+            if chunk.strip():
+                morphemes += [
+                    (offset + m.start, offset + m.start + m.len, m)
+                    for m in kiwi().tokenize(chunk, normalize_coda=True)
+                ]
     groups: List[list] = []
-    for morpheme in morphemes:
-        start, end = morpheme.start, morpheme.start + morpheme.len
+    for start, end, morpheme in morphemes:
         # join the previous group when spans overlap, or when the previous one has no width of
         # its own (Kiwi's implied 이/VCP in 얼마에요 sits at 0 length before 에요)
         if groups and (start < groups[-1][1] or groups[-1][0] == groups[-1][1]):
@@ -98,7 +138,7 @@ def pieces(text: str) -> List[Piece]:
         )
         unknown_noun = len(members) == 1 and members[0].score < _UNKNOWN_WORD_SCORE
         result.extend(_split_fused_ending(piece, unknown_noun))
-    return result
+    return tuple(result)
 
 
 _NOUN_TAGS = {("NNG",), ("NNP",)}

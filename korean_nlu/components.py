@@ -5,9 +5,11 @@
   안되여/안돼요) shares most features with the right spelling.
 - KoreanEntityRuler: closed vocabularies through spaCy's EntityRuler, plus phone numbers.
 - KoreanEntityNormalizer: one value per thing (CONTRACT §2) whichever extractor found it.
+- RegionQuestionRule: a place and an availability cue make a region question (Q2).
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -19,11 +21,12 @@ from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
     CountVectorsFeaturizer,
 )
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from korean_nlu import analyzer
-from korean_nlu.text import extract_driver_name, find_phone_numbers, to_jamo
+from consignment.phone import find_phone_numbers
+from korean_nlu.text import extract_driver_name, to_jamo
 
 
 @DefaultV1Recipe.register(
@@ -82,7 +85,8 @@ class JamoCountVectorsFeaturizer(CountVectorsFeaturizer):
 )
 class KoreanEntityRuler(GraphComponent, EntityExtractorMixin):
     """Call types, ordering companies, the partner app and places from the content files
-    (spaCy EntityRuler over Kiwi tokens), and mobile phone numbers (pattern)."""
+    (spaCy EntityRuler over Kiwi tokens), mobile phone numbers (pattern), and a name given as
+    an answer (korean_nlu.text)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -109,10 +113,23 @@ class KoreanEntityRuler(GraphComponent, EntityExtractorMixin):
             found = ruled_entities(text) + [
                 {"entity": "phone_number", "start": start, "end": end, "value": number}
                 for start, end, number in find_phone_numbers(text)
-            ]
+            ] + _name_answer(text)
             found = self.add_extractor_name(found)
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
         return messages
+
+
+def _name_answer(text: str) -> List[Dict[Text, Any]]:
+    """A message that is a name in its polite wrapping ("성함은 기동연이요", "나윤호 010-…"):
+    the name, whatever DIET makes of a name it never saw (korean_nlu.text decides)."""
+    name = extract_driver_name(text)
+    if not name:
+        return []
+    # "김 민수": the name may be written with a space after the surname
+    match = re.search(r"\s?".join(map(re.escape, name)), text)
+    if not match:
+        return []
+    return [{"entity": "driver_name", "start": match.start(), "end": match.end(), "value": name}]
 
 
 @DefaultV1Recipe.register(
@@ -162,7 +179,10 @@ def normalize_entities(entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]
     for entity in ranked:
         if any(_overlaps(entity, other) for other in kept):
             continue
-        value = normalized_value(entity["entity"], str(entity.get("value", "")))
+        if entity.get("extractor") == KoreanEntityNormalizer.PREFERRED_EXTRACTOR:
+            value = entity.get("value")  # the ruler's values are the contract's already
+        else:
+            value = normalized_value(entity["entity"], str(entity.get("value", "")))
         if value is None:
             continue
         kept.append({**entity, "value": value})
@@ -171,7 +191,7 @@ def normalize_entities(entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]
 
 def normalized_value(entity: Text, value: Text) -> Optional[Text]:
     """The contract's value for an entity (None: not a valid one, drop it)."""
-    from consignment.regions import short_form
+    from consignment.regions import service_regions
     from consignment.vocabulary import vocabulary
 
     vocab = vocabulary()
@@ -185,7 +205,7 @@ def normalized_value(entity: Text, value: Text) -> Optional[Text]:
     if entity == "partner_app":
         return vocab.canonical_partner_app(value) or value
     if entity == "region":
-        return short_form(value)
+        return service_regions().canonical_name(value)
     if entity == "driver_name":
         return extract_driver_name(value)
     return value
@@ -193,3 +213,58 @@ def normalized_value(entity: Text, value: Text) -> Optional[Text]:
 
 def _overlaps(a: Dict[Text, Any], b: Dict[Text, Any]) -> bool:
     return a["start"] < b["end"] and b["start"] < a["end"]
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class RegionQuestionRule(GraphComponent):
+    """A message that names a place and asks whether 위탁콜 is available there is a region
+    question (Q2), whatever DIET made of it: "부산에서도 위탁콜 받을 수 있나요?" reads much like
+    "위탁콜이 뭔가요?" to a classifier. The cues are content (content/vocabulary.yml)."""
+
+    REGION_INTENT = "ask_service_regions"
+    # what DIET says of such questions when it gets them wrong; other intents keep their say
+    # (a place in "부산에서 콜 수락이 안 돼요" does not make it a region question)
+    OVERRIDDEN = ("ask_consignment_call", "out_of_scope", "inform")
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RegionQuestionRule:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        from consignment.vocabulary import vocabulary
+
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            if intent.get("name") not in self.OVERRIDDEN:
+                continue
+            if not any(e.get("entity") == "region" for e in message.get(ENTITIES, [])):
+                continue
+            if not vocabulary().asks_where(message.get(TEXT) or ""):
+                continue
+            confidence = max(float(intent.get("confidence") or 0.0), self.RULE_CONFIDENCE)
+            message.set(INTENT, {"name": self.REGION_INTENT, "confidence": confidence}, add_to_output=True)
+            # the others share what is left, so that the fallback sees one clear winner
+            ranking = [
+                {**r, "confidence": float(r.get("confidence") or 0.0) * (1.0 - confidence)}
+                for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != self.REGION_INTENT
+            ]
+            message.set(
+                INTENT_RANKING_KEY, [{"name": self.REGION_INTENT, "confidence": confidence}, *ranking],
+                add_to_output=True,
+            )
+        return messages
+
+    # above the FallbackClassifier's threshold: the rule is sure when it fires
+    RULE_CONFIDENCE = 0.9

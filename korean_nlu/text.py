@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import FrozenSet, List, Optional
+from typing import FrozenSet, List, Optional, Tuple
 
 from consignment.phone import MOBILE
 
@@ -34,12 +34,12 @@ _AFTER_NAME = re.compile(
 )
 _HANGUL_NAME = re.compile(r"^[가-힣]{2,5}$")
 # "모르겠어요" loses its 요 and looks like 모+르겠어: a name does not end like a verb.
-_VERB_ENDINGS = set("어다죠까냐데네게래됨함음")
+_VERB_ENDINGS = set("어다죠까냐데네게래됨함음해요워와")
 # Surnames in use in Korea (the common single-syllable ones and the compound ones). A reply to
 # "성함을 알려주세요" that does not start with one is not taken as a name.
 _COMPOUND_SURNAMES = ("남궁", "선우", "제갈", "황보", "독고", "사공", "서문", "동방")
 _SURNAMES = set(
-    "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부가복태목형피두감음빈동온호범좌팽승간상시갈단견당"
+    "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부가복태목형피두감음빈동온호범좌팽승간상시갈단견당나라"
 )
 
 
@@ -48,6 +48,9 @@ def split_name_ending(word: str) -> Optional[str]:
     for ending in NAME_ENDINGS:
         if word.endswith(ending) and _is_name(word[: -len(ending)]):
             return word[: -len(ending)]
+    # Kiwi glues the 이 of "주영훈이요" to the name: a three-syllable name plus 이
+    if len(word) == 4 and word.endswith("이") and word[0] in _SURNAMES and _is_name(word[:-1]):
+        return word[:-1]
     return word if _is_name(word) else None
 
 
@@ -74,7 +77,7 @@ def extract_driver_name(text: str) -> Optional[str]:
     if not words:
         return None
     name, used = _name_at_start(words)
-    if name is None or name in _domain_words():
+    if name is None or _is_domain_word(name):
         return None
     if not all(_AFTER_NAME.match(word) for word in words[used:]):
         return None
@@ -91,17 +94,25 @@ def _name_at_start(words: List[str]):
     return split_name_ending(words[0]), 1
 
 
+def _is_domain_word(word: str) -> bool:
+    """위탁콜, 카모, 콜마너 (and 위탁콜이, 카모요: with a particle), or a place (서울, 강남)."""
+    vocabulary_words, places = _domain_words()
+    return word in places or any(word.startswith(known) for known in vocabulary_words)
+
+
 @functools.lru_cache(maxsize=1)
-def _domain_words() -> FrozenSet[str]:
-    """Call types, companies, the partner app and every place spelling, as written."""
+def _domain_words() -> Tuple[FrozenSet[str], FrozenSet[str]]:
+    """(call types, companies and partner-app aliases; every place spelling), without spaces."""
     from consignment.regions import service_regions
     from consignment.vocabulary import vocabulary
 
     vocab = vocabulary()
-    words = {alias for entity in ("call_type", "ordering_company", "partner_app") for alias, _ in vocab.aliases(entity)}
-    for written, short in service_regions().spellings():
-        words.update((written, short))
-    return frozenset("".join(word.split()) for word in words)
+    aliases = {alias for entity in ("call_type", "ordering_company", "partner_app") for alias, _ in vocab.aliases(entity)}
+    places = {spelling for pair in service_regions().spellings() for spelling in pair}
+    return (
+        frozenset("".join(a.split()) for a in aliases if len("".join(a.split())) >= 2),
+        frozenset("".join(p.split()) for p in places),
+    )
 
 
 # Hangul syllable decomposition (Unicode: 0xAC00 + (initial*21 + medial)*28 + final)

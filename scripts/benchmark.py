@@ -7,7 +7,7 @@ Everything it writes (trained models, the stock bot, the admin and conversation 
 server logs) goes to a temporary directory that is removed at the end (--keep-tmp keeps it).
 Both bots are measured the same way, one after the other, never at the same time:
 
-1. training time: `rasa train --force` (this project: `--domain domain` into the temp dir;
+1. training time: `rasa train --force` (this project: into the temp dir;
    stock: in its `rasa init` directory). --skip-train reports "not measured".
 2. start-up: from starting `rasa run --enable-api` until GET /status names a model_file. This
    project's action server is started (and waited for) first, as in production.
@@ -501,7 +501,7 @@ def bench_stock(args: argparse.Namespace, procs: Processes, env: Dict[str, str],
 def train_project(args: argparse.Namespace, procs: Processes, env: Dict[str, str], tmp: Path, rasa: str) -> float:
     print("[project] rasa train --force …", flush=True)
     return procs.run_timed(
-        [rasa, "train", "--domain", "domain", "--out", str(tmp / "project-models"),
+        [rasa, "train", "--out", str(tmp / "project-models"),
          "--fixed-model-name", "bench", "--force"],
         ROOT, dict(env, RASA_CACHE_DIRECTORY=str(tmp / "cache-project")),
         tmp / "project-train.log", TRAIN_TIMEOUT,

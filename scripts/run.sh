@@ -8,24 +8,55 @@ source scripts/env.sh
 scripts/bootstrap.sh
 scripts/train_if_changed.sh
 
-mkdir -p var/log
-# Demo mode (default for a local run): demo drivers get tokens minted here. Production sets
-# ASSISTANT_DEMO_MODE=0 and its own DRIVER_TOKEN_SECRET.
-export ASSISTANT_DEMO_MODE="${ASSISTANT_DEMO_MODE:-1}"
-if [ -z "${DRIVER_TOKEN_SECRET:-}" ] && [ "$ASSISTANT_DEMO_MODE" = "1" ]; then
-  [ -s var/demo_driver_token_secret ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' > var/demo_driver_token_secret
-  DRIVER_TOKEN_SECRET=$(cat var/demo_driver_token_secret)
-  export DRIVER_TOKEN_SECRET
+# State of this run: logs, demo secrets, embedded databases (ASSISTANT_VAR_DIR, default var/).
+var="${ASSISTANT_VAR_DIR:-var}"
+mkdir -p "$var/log"
+ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+RASA_PORT="${RASA_PORT:-5005}"
+endpoints="${RASA_ENDPOINTS:-endpoints.yml}"
+if [ -z "${RASA_ENDPOINTS:-}" ] && { [ -n "${ASSISTANT_VAR_DIR:-}" ] || [ "$ACTIONS_PORT" != 5055 ]; }; then
+  # this run's action server port, and its conversations in its own folder
+  sed -e "s#db: var/conversations.db#db: $var/conversations.db#" \
+      -e "s#http://localhost:5055/webhook#http://127.0.0.1:$ACTIONS_PORT/webhook#" endpoints.yml > "$var/endpoints.yml"
+  endpoints="$var/endpoints.yml"
 fi
-if [ -z "${AGENT_TOKEN_SECRET:-}" ] && [ "$ASSISTANT_DEMO_MODE" = "1" ]; then
-  [ -s var/demo_agent_token_secret ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' > var/demo_agent_token_secret
-  AGENT_TOKEN_SECRET=$(cat var/demo_agent_token_secret)
-  export AGENT_TOKEN_SECRET
+# Two modes (docs/security.md). Demo, the default of `make run`: demo data, tokens minted for the
+# demo drivers, everything on 127.0.0.1 only. Production (ASSISTANT_DEMO_MODE=0): the operator's
+# secrets, no demo page; Rasa's HTTP API only with RASA_API_TOKEN.
+export ASSISTANT_DEMO_MODE="${ASSISTANT_DEMO_MODE:-1}"
+if [ "$ASSISTANT_DEMO_MODE" = "1" ]; then
+  case "${ADMIN_DB_URL:-}" in
+    ""|sqlite*) ;;
+    *) echo "error: demo mode mints driver tokens and refuses a real admin database (ADMIN_DB_URL). Unset it, or set ASSISTANT_DEMO_MODE=0." >&2; exit 1 ;;
+  esac
+  bind=127.0.0.1
+  if [ -z "${DRIVER_TOKEN_SECRET:-}" ]; then
+    [ -s "$var/demo_driver_token_secret" ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' > "$var/demo_driver_token_secret"
+    DRIVER_TOKEN_SECRET=$(cat "$var/demo_driver_token_secret")
+    export DRIVER_TOKEN_SECRET
+  fi
+  if [ -z "${AGENT_TOKEN_SECRET:-}" ]; then
+    [ -s "$var/demo_agent_token_secret" ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' > "$var/demo_agent_token_secret"
+    AGENT_TOKEN_SECRET=$(cat "$var/demo_agent_token_secret")
+    export AGENT_TOKEN_SECRET
+  fi
+  echo "mode: DEMO — demo data and demo tokens, listening on 127.0.0.1 only"
+else
+  bind="${RASA_INTERFACE:-0.0.0.0}"
+  for secret in DRIVER_TOKEN_SECRET AGENT_TOKEN_SECRET; do
+    if [ -z "${!secret:-}" ]; then
+      echo "error: production mode needs $secret (a long random secret shared with the driver app / the agents' token issuer)." >&2
+      exit 1
+    fi
+  done
+  echo "mode: PRODUCTION — listening on $bind; Rasa's HTTP API $([ -n "${RASA_API_TOKEN:-}" ] && echo "on, with RASA_API_TOKEN" || echo "off")"
+fi
+api_flags=()
+if [ -n "${RASA_API_TOKEN:-}" ]; then
+  api_flags=(--enable-api --auth-token "$RASA_API_TOKEN")
 fi
 [ -n "${ADMIN_DB_URL:-}" ] || .venv/bin/python -m consignment.admin_db load-fixtures
 
-ACTIONS_PORT="${ACTIONS_PORT:-5055}"
-RASA_PORT="${RASA_PORT:-5005}"
 for port in "$ACTIONS_PORT" "$RASA_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "error: port $port is already in use (another assistant running?). Stop it or set ACTIONS_PORT/RASA_PORT." >&2
@@ -37,24 +68,25 @@ pids=()
 stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap stop EXIT INT TERM
 
-.venv/bin/rasa run actions --port "$ACTIONS_PORT" >var/log/actions.log 2>&1 &
+# the action server is Rasa's only client: it listens on loopback unless told otherwise
+SANIC_HOST="${ACTIONS_INTERFACE:-127.0.0.1}" .venv/bin/rasa run actions --port "$ACTIONS_PORT" >"$var/log/actions.log" 2>&1 &
 pids+=($!)
-.venv/bin/rasa run --enable-api --port "$RASA_PORT" >var/log/rasa.log 2>&1 &
+.venv/bin/rasa run -i "$bind" --port "$RASA_PORT" --endpoints "$endpoints" "${api_flags[@]}" >"$var/log/rasa.log" 2>&1 &
 pids+=($!)
 
 echo "starting the action server (:$ACTIONS_PORT) and Rasa (:$RASA_PORT); Rasa takes ~40 s…"
 for _ in $(seq 1 180); do
   if curl -fsS "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null 2>&1 \
-     && curl -fsS "http://127.0.0.1:$RASA_PORT/status" 2>/dev/null | grep -q '"model_file"'; then
+     && curl -fsS "http://$([ "$bind" = 0.0.0.0 ] && echo 127.0.0.1 || echo "$bind"):$RASA_PORT/webhooks/rest/" >/dev/null 2>&1; then
     ready=1; break
   fi
   for pid in "${pids[@]}"; do
-    kill -0 "$pid" 2>/dev/null || { echo "a server stopped; see var/log/" >&2; tail -20 var/log/*.log >&2; exit 1; }
+    kill -0 "$pid" 2>/dev/null || { echo "a server stopped; see $var/log/" >&2; tail -20 "$var"/log/*.log >&2; exit 1; }
   done
   sleep 1
 done
-[ "${ready:-}" = 1 ] || { echo "the servers did not start in 180 s; see var/log/" >&2; exit 1; }
-echo "ready: REST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook · logs in var/log/"
+[ "${ready:-}" = 1 ] || { echo "the servers did not start in 180 s; see $var/log/" >&2; exit 1; }
+echo "ready: REST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook · logs in $var/log/"
 echo "driver chat widget: http://127.0.0.1:$RASA_PORT/webhooks/widget/"
 echo "agent console: http://127.0.0.1:$RASA_PORT/webhooks/assist/console"
 if [ "$ASSISTANT_DEMO_MODE" = "1" ]; then

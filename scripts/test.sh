@@ -12,7 +12,7 @@ scripts/train_if_changed.sh
 
 echo "== rasa data validate"
 mkdir -p results
-.venv/bin/rasa data validate --domain domain >results/validate.log 2>&1 || { cat results/validate.log; exit 1; }
+.venv/bin/rasa data validate >results/validate.log 2>&1 || { cat results/validate.log; exit 1; }
 echo "training data and domain are consistent"
 
 echo "== test stories (tests/stories/test_*.yml)"

@@ -4,7 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
-fingerprint=$(find config.yml domain data content korean_nlu -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' -o -name '*.tsv' \) -print0 \
+# The model depends on the training data and config, the content files, the Korean NLU code and
+# the domain modules it reads (places, vocabularies, phone numbers): any change retrains.
+nlu_domain_modules="consignment/content.py consignment/phone.py consignment/regions.py consignment/vocabulary.py"
+fingerprint=$(find config.yml domain.yml data content korean_nlu $nlu_domain_modules -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' -o -name '*.tsv' \) -print0 \
   | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 stamp=models/.fingerprint
 if [ -f models/current.tar.gz ] && [ "$(cat "$stamp" 2>/dev/null)" = "$fingerprint" ]; then
@@ -13,6 +16,6 @@ fi
 echo "training the assistant (data or config changed)…"
 mkdir -p models
 start=$(date +%s)
-.venv/bin/rasa train --domain domain --fixed-model-name current --out models --quiet
+.venv/bin/rasa train --fixed-model-name current --out models --quiet
 echo "$fingerprint" > "$stamp"
 echo "trained in $(( $(date +%s) - start )) s → models/current.tar.gz"

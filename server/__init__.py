@@ -1,8 +1,16 @@
-"""Plug-ins that run inside the Rasa server: the tracker store (and, later, custom channels).
+"""Plug-ins that run inside the Rasa server: the tracker store, the response generator, the
+channels (REST, widget, agent assist, Slack), and two guards on Rasa's own actions.
 
-Rasa imports this package when it loads the tracker store named in endpoints.yml, so the
-action-server outage guard is installed here, before the first message is handled.
+Rasa imports this package when it loads the tracker store named in endpoints.yml, before the
+first message is handled. Here unsafe settings stop the server (consignment.settings), and the
+guards are installed: the action-server outage guard (server/action_server_outage.py) and the
+handoff pause that outlives a session start (server/handoff_pause.py).
 """
-from server import action_server_outage
+import logging
 
+from consignment import settings
+from server import action_server_outage, handoff_pause
+
+logging.getLogger(__name__).warning(settings.check_deployment())
 action_server_outage.install()
+handoff_pause.install()

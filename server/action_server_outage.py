@@ -2,41 +2,93 @@
 
 Rasa 3.6 logs a failed custom action and carries on predicting with the action's events lost,
 which can leave the driver without a reply or walk a rule on to an unrelated answer. Wrapping
-RemoteAction.run turns "could not run the action" into one apology with the agent button, and
-waits for the driver. ActionExecutionRejection (a form rejecting a message) passes unchanged.
+RemoteAction.run turns "could not run the action" into one apology (utter_action_server_unavailable,
+with the agent button), and waits for the driver. ActionExecutionRejection (a form rejecting a
+message) passes unchanged.
+
+The apology's 상담원 연결 button sends /request_human, whose action is remote too: a handoff that
+cannot reach the action server is done here, in the Rasa server (it reaches the agents' queue
+directly), so the button never loops back to the same apology. If the queue cannot be reached
+either, the driver is told so honestly (utter_handoff_unavailable).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any, List
+from typing import List, Optional
 
-from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
-from rasa.shared.core.events import ActiveLoop, BotUttered, Event, FollowupAction
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import (
+    ActiveLoop,
+    ConversationPaused,
+    Event,
+    FollowupAction,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.exceptions import RasaException
+
+from consignment.assist_store import default_store
+from consignment.handoff import ACTION_SERVER_UNAVAILABLE, STAFF_CHANNELS, handoff_packet
 
 logger = logging.getLogger(__name__)
 
-APOLOGY = (
-    "죄송합니다. 지금 일시적인 문제로 답변을 드리기 어렵습니다. "
-    "잠시 후 다시 말씀해 주시거나 상담원 연결을 요청해 주세요."
-)
-AGENT_BUTTON = [{"title": "상담원 연결", "payload": "/request_human"}]
+HANDOFF_ACTION = "action_handoff"
+HANDOFF_INTENT = "request_human"
 
 _original_run = RemoteAction.run
 
 
-async def _run_or_apologise(self: RemoteAction, *args: Any, **kwargs: Any) -> List[Event]:
+async def _run_or_apologise(self: RemoteAction, output_channel, nlg, tracker, domain) -> List[Event]:
     try:
-        return await _original_run(self, *args, **kwargs)
+        return await _original_run(self, output_channel, nlg, tracker, domain)
     except ActionExecutionRejection:
         raise
     except RasaException as error:
         logger.error("action server unavailable for '%s': %s", self.name(), str(error).splitlines()[0])
+        if self.name() == HANDOFF_ACTION or tracker.latest_message.intent.get("name") == HANDOFF_INTENT:
+            return await hand_over_without_action_server(output_channel, nlg, tracker)
         return [
-            BotUttered(APOLOGY, {"buttons": AGENT_BUTTON}, {"utter_action": "action_server_unavailable"}),
+            await utterance(nlg, tracker, output_channel, "utter_action_server_unavailable"),
             ActiveLoop(None),
-            FollowupAction("action_listen"),
+            FollowupAction(ACTION_LISTEN_NAME),
         ]
+
+
+async def utterance(nlg, tracker, output_channel, response: str, custom: Optional[dict] = None):
+    """A BotUttered for a domain response, filled in by the server's response generator."""
+    message = await nlg.generate(response, tracker, output_channel.name()) or {"text": ""}
+    message["utter_action"] = response
+    if custom:
+        message["custom"] = custom
+    return create_bot_utterance(message)
+
+
+async def hand_over_without_action_server(output_channel, nlg, tracker) -> List[Event]:
+    """The handoff the action would do, from the Rasa server: queue, pause, tell the driver."""
+    reset = [ActiveLoop(None), SlotSet("requested_slot", None)]
+    if tracker.get_latest_input_channel() in STAFF_CHANNELS:
+        return [await utterance(nlg, tracker, output_channel, "utter_no_handoff_in_staff_channel"), *reset]
+    driver_messages = [
+        event.text or "" for event in tracker.events
+        if isinstance(event, UserUttered) and not (event.text or "").startswith("/")
+    ]
+    packet = handoff_packet(
+        ACTION_SERVER_UNAVAILABLE, driver_messages, tracker.current_slot_values(),
+        tracker.latest_message.intent.get("name"),
+    )
+    try:
+        packet["handoff_id"] = await asyncio.get_running_loop().run_in_executor(
+            None, default_store().open_handoff, tracker.sender_id, tracker.get_latest_input_channel(), packet
+        )
+    except Exception as error:  # the queue is unreachable too: say so, never the same apology
+        logger.error("handoff could not be recorded either: %s", type(error).__name__)
+        return [await utterance(nlg, tracker, output_channel, "utter_handoff_unavailable"), *reset,
+                FollowupAction(ACTION_LISTEN_NAME)]
+    logger.info("handoff recorded by the Rasa server (action server down): %s", packet["summary"])
+    said = await utterance(nlg, tracker, output_channel, "utter_handoff", custom={"handoff": packet})
+    return [said, *reset, ConversationPaused()]
 
 
 def install() -> None:

@@ -1,13 +1,17 @@
 """Agent assist over HTTP, inside the Rasa server (credentials.yml turns it on).
 
     POST /webhooks/assist/suggest   {"text": ..., "conversation_id": optional}
-    POST /webhooks/assist/lookup    {"driver_id": ...} or {"phone": ...}
+    POST /webhooks/assist/lookup    {"driver_id": ...} or {"phone": ...}            (audited)
     POST /webhooks/assist/feedback  {"suggestion_id": ..., "verdict": used|edited|rejected, "corrected_intent": optional}
+    GET  /webhooks/assist/handoffs  the queue; POST …/handoffs/<id>/take|reply|transfer|resolve (audited)
+    GET  /webhooks/assist/openapi.json   this API, for integrators
     GET  /webhooks/assist/console   the agent console (Korean page)
 
-Every API call needs an agent token (Authorization: Bearer, consignment/agent_auth.py).
-It runs in the Rasa server because it needs the loaded model (parse) and the tracker store
-(reading a driver's conversation); it never writes to a driver's conversation.
+Every API call needs an unrevoked agent token (Authorization: Bearer, consignment/agent_auth.py)
+and stays within the size and rate limits (server/inbound.py). A handed-over conversation is
+its taker's: only that agent replies, transfers or resolves it. It runs in the Rasa server
+because it needs the loaded model (parse) and the tracker store (reading a driver's
+conversation); suggestions never write to a driver's conversation.
 """
 from __future__ import annotations
 
@@ -25,25 +29,55 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from consignment import assist
 from consignment.admin_db import AdminDataUnavailable, default_repository
-from consignment.agent_auth import AgentAuthError, verify_agent_authorization
-from consignment.assist_store import VERDICTS, default_store
-from korean_nlu.text import mask_phone
+from consignment.agent_auth import AGENT_ROLE, Agent, AgentAuthError, verify_agent_authorization
+from consignment.assist_store import TAKEN, VERDICTS, default_store
+from consignment.content import message
+from consignment.phone import mask_phone
+from server.inbound import MAX_MESSAGE_CHARS, InboundGuard, client_address
 
 logger = logging.getLogger(__name__)
 
 CONSOLE_DIR = Path(__file__).resolve().parent / "console"
 CONSOLE_FILES = {".html": "text/html", ".js": "application/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
-MAX_TEXT = 2000
+MAX_TEXT = MAX_MESSAGE_CHARS
+MAX_ID_CHARS = 128
+# the console may load only its own files and talk only to this server
+CONSOLE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+}
 
 
-def _error(status: int, message: str) -> HTTPResponse:
-    return response.json({"error": message}, status=status)
+def _error(status: int, key: str, **values: Any) -> HTTPResponse:
+    return response.json({"error": message("assist_api", key, **values)}, status=status)
 
 
-def _agent(request: Request) -> str:
-    return verify_agent_authorization(request.headers.get("Authorization"))
+async def _agent(request: Request, role: str) -> Agent:
+    header = request.headers.get("Authorization")
+    agent = verify_agent_authorization(header, required_role=role)  # signature, expiry, role
+    if agent.token_id and await _blocking(default_store().is_agent_token_revoked, agent.token_id):
+        raise AgentAuthError(401, message("agent_auth", "revoked"))
+    return agent
+
+
+def _rendered(agent, script: list) -> list:
+    """Script lines filled in by the server's response generator (server/nlg.py), exactly as
+    the driver's chat would say them: {"response", "text"}."""
+    lines = []
+    for script_line in script:
+        filled = agent.nlg.generate_from_slots(script_line["response"], {}, AgentAssistInput.name(), **script_line["values"])
+        lines.append({"response": script_line["response"], "text": (filled or {}).get("text", "")})
+    return lines
 
 
 async def _blocking(function, *args):
@@ -58,20 +92,37 @@ class AgentAssistInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         assist_bp = Blueprint("agent_assist", __name__)
 
-        def authenticated(handler):
+        guard = InboundGuard(agents=True)
+
+        def authenticated(handler=None, role: str = AGENT_ROLE):
+            """Agent token (unrevoked, with the role), rate limits per agent and per address, a
+            JSON object body; a store that is down is a 503, an error never a trace."""
+            if handler is None:
+                return functools.partial(authenticated, role=role)
+
             @functools.wraps(handler)
             async def wrapper(request: Request, **path: str) -> HTTPResponse:
                 try:
-                    agent_id = _agent(request)
+                    agent = await _agent(request, role)
                 except AgentAuthError as refusal:
-                    return _error(refusal.status, refusal.message)
+                    return response.json({"error": refusal.message}, status=refusal.status)
+                except SQLAlchemyError:
+                    return _error(503, "store_unavailable")
+                address = client_address(request.ip, request.headers.get("X-Forwarded-For"))
+                refusal = await guard.refusal(self.name(), agent.agent_id, address, "")
+                if refusal:
+                    return _error(refusal.status, refusal.key)
                 try:
                     body = request.json if request.method == "POST" and request.body else {}
                 except Exception:  # malformed JSON
                     body = None
                 if not isinstance(body, dict):
-                    return _error(400, "JSON 객체를 보내 주세요.")
-                return await handler(request, agent_id, body, **path)
+                    return _error(400, "json_object_required")
+                try:
+                    return await handler(request, agent.agent_id, body, **path)
+                except SQLAlchemyError as error:
+                    logger.error("agent assist: store unavailable (%s)", type(error).__name__)
+                    return _error(503, "store_unavailable")
 
             return wrapper
 
@@ -80,12 +131,18 @@ class AgentAssistInput(InputChannel):
         async def suggest(request: Request, agent_id: str, body: Dict[str, Any]) -> HTTPResponse:
             text = body.get("text")
             if not isinstance(text, str) or not text.strip():
-                return _error(400, "기사님 메시지(text)를 입력해 주세요.")
-            text = text[:MAX_TEXT]
+                return _error(400, "text_required")
+            if len(text) > MAX_TEXT:
+                return _error(413, "message_too_long")
+            conversation_id = body.get("conversation_id")
+            if conversation_id is not None and (not isinstance(conversation_id, str) or len(conversation_id) > MAX_ID_CHARS):
+                conversation_id = None
+            body["conversation_id"] = conversation_id
             agent = request.app.ctx.agent
             parse = await agent.parse_message(text)
             conversation = await _conversation(agent, body.get("conversation_id"))
-            card = assist.suggest(parse, agent.domain.responses, conversation)
+            card = assist.suggest(parse, conversation)
+            card["script"] = _rendered(agent, card["script"])
             card["suggestion_id"] = await _blocking(
                 default_store().record_suggestion, agent_id, body.get("conversation_id"), text,
                 card["intent"]["name"], card["intent"]["confidence"],
@@ -96,21 +153,24 @@ class AgentAssistInput(InputChannel):
         @authenticated
         async def lookup(request: Request, agent_id: str, body: Dict[str, Any]) -> HTTPResponse:
             driver_id, phone = body.get("driver_id"), body.get("phone")
-            if not (isinstance(driver_id, str) and driver_id.strip()) and not (isinstance(phone, str) and phone.strip()):
-                return _error(400, "기사 ID(driver_id) 또는 휴대폰 번호(phone)를 입력해 주세요.")
+            driver_id = driver_id if isinstance(driver_id, str) and 0 < len(driver_id.strip()) <= MAX_ID_CHARS else None
+            phone = phone if isinstance(phone, str) and 0 < len(phone.strip()) <= MAX_ID_CHARS else None
+            if not driver_id and not phone:
+                return _error(400, "lookup_query_required")
             query = f"driver_id:{driver_id}" if driver_id else f"phone:{mask_phone(phone)}"
             try:
                 found, card = await _blocking(
-                    assist.lookup, default_repository(), request.app.ctx.agent.domain.responses,
-                    driver_id.strip() if driver_id else None, phone,
+                    assist.lookup, default_repository(), driver_id.strip() if driver_id else None, phone,
                 )
             except AdminDataUnavailable:
                 await _blocking(default_store().audit_lookup, agent_id, None, query, "unavailable")
-                return _error(503, "어드민 데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.")
+                return _error(503, "admin_unavailable")
+            if card:
+                card["script"] = _rendered(request.app.ctx.agent, card["script"])
             await _blocking(default_store().audit_lookup, agent_id, found, query, card.get("status", "not_found"))
             logger.info("assist lookup by %s: %s → %s", agent_id, query, card.get("status", "not_found"))
             if found is None:
-                return _error(404, "해당 기사를 찾을 수 없습니다.")
+                return _error(404, "driver_not_found")
             return response.json(card)
 
         @assist_bp.route("/feedback", methods=["POST"])
@@ -119,12 +179,14 @@ class AgentAssistInput(InputChannel):
             verdict = body.get("verdict")
             corrected = body.get("corrected_intent") or None
             if verdict not in VERDICTS:
-                return _error(400, "verdict 는 used, edited, rejected 중 하나여야 합니다.")
-            if corrected is not None and corrected not in request.app.ctx.agent.domain.intents:
-                return _error(400, f"알 수 없는 인텐트입니다: {corrected}")
-            stored = await _blocking(default_store().record_feedback, str(body.get("suggestion_id")), agent_id, verdict, corrected)
+                return _error(400, "verdict_invalid")
+            if isinstance(corrected, str) and corrected not in request.app.ctx.agent.domain.intents:
+                return _error(400, "intent_unknown", intent=corrected)
+            if corrected is not None and not isinstance(corrected, str):
+                return _error(400, "intent_unknown", intent=str(corrected)[:40])
+            stored = await _blocking(default_store().record_feedback, str(body.get("suggestion_id"))[:MAX_ID_CHARS], agent_id, verdict, corrected)
             if not stored:
-                return _error(404, "해당 추천을 찾을 수 없습니다.")
+                return _error(404, "suggestion_not_found")
             return response.json({"stored": True})
 
         @assist_bp.route("/handoffs", methods=["GET"])
@@ -140,30 +202,56 @@ class AgentAssistInput(InputChannel):
         @authenticated
         async def take_handoff(request: Request, agent_id: str, body: Dict[str, Any], handoff_id: str) -> HTTPResponse:
             if await _blocking(default_store().handoff, handoff_id) is None:
-                return _error(404, "해당 상담 연결 요청을 찾을 수 없습니다.")
+                return _error(404, "handoff_not_found")
             if not await _blocking(default_store().take_handoff, handoff_id, agent_id):
-                return _error(409, "이미 다른 상담사가 맡았거나 종료된 요청입니다.")
+                return _error(409, "handoff_taken")
             return response.json({"handoff_id": handoff_id, "status": "taken", "agent_id": agent_id})
+
+        async def owned_handoff(handoff_id: str, agent_id: str):
+            """(handoff, None) when it is taken by this agent, else (None, the error response)."""
+            handoff = await _blocking(default_store().handoff, handoff_id)
+            if handoff is None or handoff["status"] == "resolved":
+                return None, _error(404, "handoff_not_active")
+            if handoff["status"] != TAKEN or handoff["agent_id"] != agent_id:
+                return None, _error(403, "handoff_not_yours")
+            return handoff, None
 
         @assist_bp.route("/handoffs/<handoff_id>/reply", methods=["POST"])
         @authenticated
         async def reply(request: Request, agent_id: str, body: Dict[str, Any], handoff_id: str) -> HTTPResponse:
             text = body.get("text")
             if not isinstance(text, str) or not text.strip():
-                return _error(400, "보낼 메시지(text)를 입력해 주세요.")
-            handoff = await _blocking(default_store().handoff, handoff_id)
-            if handoff is None or handoff["status"] == "resolved":
-                return _error(404, "진행 중인 상담 연결 요청이 아닙니다.")
-            delivered = await _deliver_agent_reply(request.app.ctx.agent, handoff, agent_id, text.strip()[:MAX_TEXT])
+                return _error(400, "reply_required")
+            if len(text) > MAX_TEXT:
+                return _error(413, "message_too_long")
+            handoff, refusal = await owned_handoff(handoff_id, agent_id)
+            if refusal:
+                return refusal
+            delivered = await _deliver_agent_reply(request.app.ctx.agent, handoff, agent_id, text.strip())
+            await _blocking(default_store().audit_reply, handoff_id, agent_id, handoff["conversation_id"], delivered)
             return response.json({"delivered": delivered})
+
+        @assist_bp.route("/handoffs/<handoff_id>/transfer", methods=["POST"])
+        @authenticated
+        async def transfer(request: Request, agent_id: str, body: Dict[str, Any], handoff_id: str) -> HTTPResponse:
+            to_agent = body.get("to_agent")
+            if not isinstance(to_agent, str) or not to_agent.strip() or len(to_agent) > 64:
+                return _error(400, "transfer_target_required")
+            _, refusal = await owned_handoff(handoff_id, agent_id)
+            if refusal:
+                return refusal
+            if not await _blocking(default_store().transfer_handoff, handoff_id, agent_id, to_agent.strip()):
+                return _error(409, "handoff_taken")
+            return response.json({"handoff_id": handoff_id, "status": "taken", "agent_id": to_agent.strip()})
 
         @assist_bp.route("/handoffs/<handoff_id>/resolve", methods=["POST"])
         @authenticated
         async def resolve(request: Request, agent_id: str, body: Dict[str, Any], handoff_id: str) -> HTTPResponse:
-            handoff = await _blocking(default_store().handoff, handoff_id)
-            if handoff is None:
-                return _error(404, "해당 상담 연결 요청을 찾을 수 없습니다.")
-            await _blocking(default_store().resolve_handoff, handoff_id, agent_id)
+            handoff, refusal = await owned_handoff(handoff_id, agent_id)
+            if refusal:
+                return refusal
+            if not await _blocking(default_store().resolve_handoff, handoff_id, agent_id):
+                return _error(409, "handoff_taken")  # changed hands meanwhile: the bot stays paused
             # resumed, then listening: the driver's next message starts a fresh turn for the bot
             await _append_events(
                 request.app.ctx.agent, handoff["conversation_id"],
@@ -171,16 +259,23 @@ class AgentAssistInput(InputChannel):
             )
             return response.json({"handoff_id": handoff_id, "status": "resolved"})
 
+        @assist_bp.route("/openapi.json", methods=["GET"])
+        async def openapi(request: Request) -> HTTPResponse:
+            return await response.file(Path(__file__).resolve().parent / "assist_openapi.json",
+                                       mime_type="application/json", headers={"Cache-Control": "no-cache"})
+
         @assist_bp.route("/console", methods=["GET"])
         async def console(request: Request) -> HTTPResponse:
-            return await response.file(CONSOLE_DIR / "index.html", mime_type="text/html; charset=utf-8")
+            return await response.file(CONSOLE_DIR / "index.html", mime_type="text/html; charset=utf-8",
+                                       headers=CONSOLE_HEADERS)
 
         @assist_bp.route("/console/<name>", methods=["GET"])
         async def console_file(request: Request, name: str) -> HTTPResponse:
             path = (CONSOLE_DIR / name).resolve()
             if path.parent != CONSOLE_DIR or path.suffix not in CONSOLE_FILES or not path.exists():
-                return _error(404, "not found")
-            return await response.file(path, mime_type=CONSOLE_FILES[path.suffix] + "; charset=utf-8")
+                return _error(404, "not_found")
+            return await response.file(path, mime_type=CONSOLE_FILES[path.suffix] + "; charset=utf-8",
+                                       headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
 
         @assist_bp.route("/intents", methods=["GET"])
         @authenticated

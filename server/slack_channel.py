@@ -30,12 +30,9 @@ What it adds to Rasa's SlackInput:
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import html
 import json
 import logging
-import os
 import re
 import time
 from collections import OrderedDict
@@ -47,18 +44,18 @@ from rasa.core.channels.slack import SlackBot, SlackInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+
+from consignment import settings
 
 logger = logging.getLogger(__name__)
 
 ENV_TOKEN = "SLACK_BOT_TOKEN"
 ENV_SIGNING_SECRET = "SLACK_SIGNING_SECRET"
-ENV_API_URL = "SLACK_API_URL"
-ENV_CHANNELS = "SLACK_CHANNELS"
 DEFAULT_API_URL = "https://slack.com/api/"
 
 CHANNEL_NAME = "slack"
-MAX_CLOCK_SKEW_S = 5 * 60
 SEEN_TTL_S = 60 * 60
 SEEN_MAX_ENTRIES = 20_000
 MAX_TEXT = 2000
@@ -71,9 +68,10 @@ SLACK_MESSAGE_KEYS = ("text", "blocks", "attachments", "mrkdwn", "unfurl_links",
 
 def signature_problem(
     signing_secret: str, timestamp: Optional[str], signature: Optional[str], body: bytes,
-    now: Optional[float] = None, max_skew_s: int = MAX_CLOCK_SKEW_S,
+    now: Optional[float] = None,
 ) -> Optional[str]:
-    """Why a request is not from Slack, or None when its v0 signature and timestamp are good."""
+    """Why a request is not from Slack, or None when its v0 signature and timestamp (within
+    5 minutes) are good. The check itself is slack_sdk's SignatureVerifier."""
     if not signing_secret:
         return "no signing secret configured"
     if not timestamp or not signature:
@@ -81,20 +79,20 @@ def signature_problem(
     timestamp = timestamp.strip()
     if not timestamp.isdigit() or len(timestamp) > 12:
         return "malformed timestamp"
-    current = time.time() if now is None else now
-    if abs(current - int(timestamp)) > max_skew_s:
-        return "timestamp outside the 5-minute window"
+    verifier = SignatureVerifier(signing_secret, _FixedClock(now) if now is not None else Clock())
     try:
-        given = signature.strip().encode("ascii")
-    except UnicodeEncodeError:
-        return "malformed signature"
-    digest = hmac.new(
-        signing_secret.encode("utf-8"), b"v0:" + timestamp.encode("ascii") + b":" + (body or b""),
-        hashlib.sha256,
-    ).hexdigest()
-    if not hmac.compare_digest(f"v0={digest}".encode("ascii"), given):
-        return "signature mismatch"
-    return None
+        valid = verifier.is_valid(body or b"", timestamp, signature.strip())
+    except (ValueError, UnicodeDecodeError):
+        return "malformed body or signature"
+    return None if valid else "bad signature, or timestamp outside the 5-minute window"
+
+
+class _FixedClock(Clock):
+    def __init__(self, now: float) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now
 
 
 class SeenCache:
@@ -179,8 +177,8 @@ class StaffSlackInput(SlackInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         """Secrets come from the environment only; the credentials.yml entry may stay empty."""
-        token = os.environ.get(ENV_TOKEN, "").strip()
-        secret = os.environ.get(ENV_SIGNING_SECRET, "").strip()
+        slack = settings.slack()
+        token, secret = slack.bot_token, slack.signing_secret
         if bool(token) != bool(secret):
             logger.error(
                 "Slack stays off: set both %s and %s (only %s is set).",
@@ -191,8 +189,8 @@ class StaffSlackInput(SlackInput):
         return cls(
             token or None,
             secret or None,
-            api_url=os.environ.get(ENV_API_URL),
-            answer_all_in=_channel_list(os.environ.get(ENV_CHANNELS)),
+            api_url=slack.api_url,
+            answer_all_in=_channel_list(slack.channels),
             proxy=(credentials or {}).get("proxy"),
         )
 

@@ -3,7 +3,8 @@
 CONTRACT §4: stored conversations never hold a full phone number or a token. The driver's
 messages reach the NLU and the actions unchanged during the turn (the lookup needs them); only
 what is written to the store is redacted, so every later read — the next turn, the REST API's
-tracker endpoint, an agent's transcript — sees the redacted copy.
+tracker endpoint, an agent's transcript — sees the redacted copy. A configured event broker
+(endpoints.yml `event_broker`) receives the same redacted events, as they are stored.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from consignment.identity import TOKEN_METADATA_KEY
-from korean_nlu.text import mask_phone_numbers_in
+from consignment.phone import mask_phone_numbers_in
 
 REDACTED = "[redacted]"
 
@@ -42,8 +43,11 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
+            new_events = list(self._additional_events(session, tracker))
+            for event in new_events:
                 data = redact(event.as_dict())
+                if self.event_broker is not None:  # the broker gets what the store keeps
+                    self.event_broker.publish({"sender_id": tracker.sender_id, **data})
                 session.add(
                     self.SQLEvent(
                         sender_id=tracker.sender_id,

@@ -9,7 +9,13 @@
     socket.io at /socket.io (Engine.IO v4): session_request → session_confirm,
         user_uttered {message, session_id, customData: {driver_token}} → bot_uttered …, bot_turn_end
 
-The demo endpoints answer 404 unless ASSISTANT_DEMO_MODE=1 and DRIVER_TOKEN_SECRET is set.
+The demo endpoints answer 404 unless ASSISTANT_DEMO_MODE=1 and DRIVER_TOKEN_SECRET is set, and
+only to a client on this machine (loopback, not through a proxy).
+
+A widget session belongs to the driver whose token opened it: its id carries a keyed signature
+of the token's driver (or of "anonymous"), so a session id alone is no key — a socket joins the
+conversation, and receives its replies and the agent's pushes, only with a token of the same
+driver. Which web origins may open the socket: WIDGET_ALLOWED_ORIGINS (default: this server's).
 
 Why not the stock `socketio` channel: Rasa 3.6 calls `sio.enter_room()` without awaiting it,
 and python-socketio 5.x made it a coroutine, so with `session_persistence` no reply ever
@@ -24,12 +30,13 @@ from the widget's custom data (CONTRACT §4) and tells the widget when a turn is
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import html
 import json
 import logging
-import os
 import re
-import uuid
+import secrets
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -41,7 +48,9 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from consignment import settings
-from consignment.identity import TOKEN_METADATA_KEY, mint_driver_token
+from consignment.content import load_yaml, message
+from consignment.identity import TOKEN_METADATA_KEY, mint_driver_token, token_holder
+from server.inbound import InboundGuard, client_address, is_loopback, offered_payloads
 
 logger = logging.getLogger(__name__)
 
@@ -53,20 +62,13 @@ STATIC_TYPES = {
     ".png": "image/png",
     ".txt": "text/plain; charset=utf-8",
 }
-MAX_MESSAGE_CHARS = 2000
 MAX_TOKEN_CHARS = 4096
-# session ids are minted here (uuid4 hex) or come back from the widget's storage
-SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# session ids are minted here: 16 hex of nonce + 16 hex of the owner's signature
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+ANONYMOUS = "anonymous"
+# responses that disclose personal data: the widget shows them but never stores them on the device
+SENSITIVE_RESPONSES = frozenset({"utter_restriction_suspended"})
 DEMO_DRIVER = re.compile(r"^D-10\d\d$")
-DEMO_SITUATIONS = {  # fixtures/admin/README.md: what each demo driver is for
-    "D-1001": "정지 (사유 안내)",
-    "D-1002": "특정 고객 차단",
-    "D-1003": "내역 없음",
-    "D-1004": "지난 정지 · 고객 차단",
-    "D-1005": "정지 (기한 있음)",
-    "D-1006": "정지 조기 해제 · 고객 차단",
-    "D-1007": "내역 없음",
-}
 TURN_END_EVT = "bot_turn_end"
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -83,6 +85,33 @@ _active_channel: Optional["DriverWidgetInput"] = None
 
 def _valid_session_id(value: Any) -> bool:
     return isinstance(value, str) and bool(SESSION_ID.match(value))
+
+
+def _session_key() -> bytes:
+    # every replica shares DRIVER_TOKEN_SECRET, so a session minted by one is good on another
+    secret = settings.driver_token_secret() or "no-driver-tokens"
+    return hashlib.sha256(b"widget-session:" + secret.encode()).digest()
+
+
+def _signature(nonce: str, owner: str) -> str:
+    return hmac.new(_session_key(), f"{nonce}:{owner}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def new_session_id(owner: str) -> str:
+    nonce = secrets.token_hex(8)
+    return nonce + _signature(nonce, owner)
+
+
+def session_belongs_to(session_id: Any, owner: str) -> bool:
+    if not _valid_session_id(session_id):
+        return False
+    return hmac.compare_digest(session_id[16:], _signature(session_id[:16], owner))
+
+
+def owner_of(token: Optional[str]) -> str:
+    """Who holds the chat: the driver a correctly signed token names, else anonymous."""
+    driver = token_holder(token)
+    return f"driver:{driver}" if driver else ANONYMOUS
 
 
 def _public_custom(custom: Any) -> Optional[Dict[str, Any]]:
@@ -117,6 +146,8 @@ class DriverWidgetOutput(SocketIOOutput):
                 if isinstance(button, dict) and button.get("payload")
             ]
         custom = _public_custom(message.get("custom"))
+        if message.get("utter_action") in SENSITIVE_RESPONSES:
+            custom = {**(custom or {}), "sensitive": True}
         if custom:
             if not bubbles:
                 bubbles.append({"text": ""})
@@ -159,9 +190,18 @@ class DriverWidgetInput(SocketIOInput):
             return {TOKEN_METADATA_KEY: token}
         return {}
 
+    def _owner(self, data: Any) -> str:
+        return owner_of(self._metadata(data).get(TOKEN_METADATA_KEY) if isinstance(data, dict) else None)
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         global _active_channel
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        sio = AsyncServer(
+            async_mode="sanic",
+            # None: the server's own origin only; a list or "*" from WIDGET_ALLOWED_ORIGINS
+            cors_allowed_origins=_allowed_origins(),
+            client_manager=_client_manager(),
+            max_http_buffer_size=64 * 1024,
+        )
         widget_bp = SocketBlueprint(sio, self.socketio_path, "driver_widget", __name__)
         self.sio = sio
         _active_channel = self
@@ -191,29 +231,40 @@ class DriverWidgetInput(SocketIOInput):
             )
 
         @widget_bp.route("/demo", methods=["GET"])
-        async def demo_page(_: Request) -> HTTPResponse:
-            if not _demo_enabled():
+        async def demo_page(request: Request) -> HTTPResponse:
+            if not _demo_enabled(request):
                 return response.json({"error": "not found"}, status=404)
             return _page("demo.html", self.socketio_path)
 
         @widget_bp.route("/demo-drivers", methods=["GET"])
-        async def demo_drivers(_: Request) -> HTTPResponse:
-            if not _demo_enabled():
+        async def demo_drivers(request: Request) -> HTTPResponse:
+            if not _demo_enabled(request):
                 return response.json({"error": "not found"}, status=404)
             return response.json({"drivers": _demo_driver_list()}, headers={"Cache-Control": "no-store"})
 
         @widget_bp.route("/demo-token", methods=["GET"])
         async def demo_token(request: Request) -> HTTPResponse:
-            if not _demo_enabled():
+            if not _demo_enabled(request):
                 return response.json({"error": "not found"}, status=404)
             driver_id = request.args.get("driver", "")
             if not DEMO_DRIVER.match(driver_id) or driver_id not in {d["driver_id"] for d in _demo_driver_list()}:
-                return response.json({"error": "데모 기사 ID(D-1001 … D-1007)를 골라 주세요."}, status=400)
-            token = mint_driver_token(driver_id, os.environ["DRIVER_TOKEN_SECRET"])
+                return response.json({"error": message("widget", "demo_driver_required")}, status=400)
+            token = mint_driver_token(driver_id, settings.driver_token_secret())
             logger.info("demo driver token minted for %s", driver_id)
             return response.json({"driver_id": driver_id, "token": token}, headers={"Cache-Control": "no-store"})
 
         # ── socket.io ────────────────────────────────────────────────────────
+        guards: Dict[int, InboundGuard] = {}
+        app_holder: Dict[str, Any] = {}
+
+        def guard() -> InboundGuard:
+            agent = getattr(getattr(app_holder.get("app"), "ctx", None), "agent", None)
+            responses = agent.domain.responses if agent is not None and agent.domain else {}
+            if id(responses) not in guards:
+                guards.clear()
+                guards[id(responses)] = InboundGuard(offered_payloads(responses))
+            return guards[id(responses)]
+
         async def join(sid: str, session_id: str) -> None:
             """Puts the socket in its conversation's room (and out of a previous one)."""
             async with sio.session(sid, namespace=namespace) as state:
@@ -225,8 +276,17 @@ class DriverWidgetInput(SocketIOInput):
                 await sio.enter_room(sid, session_id, namespace=namespace)
                 state["session_id"] = session_id
 
+        async def say(sid: str, key: str) -> None:
+            await sio.emit(self.bot_message_evt, {"text": message("driver_channel", key)}, room=sid, namespace=namespace)
+
         @sio.on("connect", namespace=namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            request = environ.get("sanic.request")
+            if request is not None:
+                app_holder["app"] = request.app  # the running model's domain: the offered buttons
+            peer = getattr(request, "ip", None)
+            address = client_address(peer, environ.get("HTTP_X_FORWARDED_FOR"))
+            await sio.save_session(sid, {"address": address}, namespace=namespace)
             logger.debug("widget socket %s connected", sid)
             return True
 
@@ -236,8 +296,10 @@ class DriverWidgetInput(SocketIOInput):
 
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: Text, data: Optional[Dict] = None) -> None:
+            owner = self._owner(data)
             requested = data.get("session_id") if isinstance(data, dict) else None
-            session_id = requested if _valid_session_id(requested) else uuid.uuid4().hex
+            # a stored session continues only for the driver it belongs to
+            session_id = requested if session_belongs_to(requested, owner) else new_session_id(owner)
             if self.session_persistence:
                 await join(sid, session_id)
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
@@ -246,30 +308,40 @@ class DriverWidgetInput(SocketIOInput):
         async def handle_message(sid: Text, data: Any = None) -> None:
             if not isinstance(data, dict):
                 return
+            text = data.get("message")
+            if not isinstance(text, str) or not text.strip():
+                return
             if self.session_persistence:
                 sender_id = data.get("session_id")
-                if not _valid_session_id(sender_id):
-                    logger.warning("widget message without a valid session_id ignored")
+                if not session_belongs_to(sender_id, self._owner(data)):
+                    logger.warning("widget message for a session of another driver (or none) refused")
+                    await sio.emit("session_expired", {}, room=sid, namespace=namespace)
                     return
                 # a message sent right after a reconnect may come before session_request
                 await join(sid, sender_id)
             else:
                 sender_id = sid
-            text = data.get("message")
-            if not isinstance(text, str) or not text.strip():
+            state = await sio.get_session(sid, namespace=namespace)
+            refusal = await guard().refusal(self.name(), sender_id, state.get("address"), text)
+            turn_room = sender_id if self.session_persistence else sid
+            if refusal:
+                await say(sid, refusal.key)
+                await sio.emit(TURN_END_EVT, {"session_id": sender_id}, room=sid, namespace=namespace)
                 return
-            message = UserMessage(
-                text.strip()[:MAX_MESSAGE_CHARS],
+            user_message = UserMessage(
+                guard().driver_text(text),
                 DriverWidgetOutput(sio, self.bot_message_evt),
                 sender_id,
                 input_channel=self.name(),
                 metadata=self._metadata(data),
             )
             try:
-                await on_new_message(message)
+                await on_new_message(user_message)
+            except Exception as error:  # never a trace in the driver's chat
+                logger.error("widget: the message could not be handled (%s)", type(error).__name__)
+                await say(turn_room, "unavailable")
             finally:
-                await sio.emit(TURN_END_EVT, {"session_id": sender_id}, room=sender_id if self.session_persistence else sid,
-                               namespace=namespace)
+                await sio.emit(TURN_END_EVT, {"session_id": sender_id}, room=turn_room, namespace=namespace)
 
         return widget_bp
 
@@ -293,16 +365,38 @@ async def send_to_driver(session_id: str, text: str) -> bool:
     return True
 
 
-def _demo_enabled() -> bool:
-    return settings.demo_mode() and bool(os.environ.get("DRIVER_TOKEN_SECRET"))
+def _demo_enabled(request: Request) -> bool:
+    """Demo pages and minted tokens: demo mode only, and only for a client on this machine
+    (never through a proxy, which could be forwarding anyone)."""
+    return (
+        settings.demo_mode() and bool(settings.driver_token_secret())
+        and is_loopback(request.ip) and "X-Forwarded-For" not in request.headers
+    )
+
+
+def _allowed_origins():
+    origins = settings.widget_allowed_origins()
+    if origins is None:
+        return None
+    return "*" if origins == ["*"] else origins
+
+
+def _client_manager():
+    """Across processes, an emit to a room reaches sockets connected to any replica (Redis)."""
+    if not settings.redis_url():
+        return None
+    from socketio import AsyncRedisManager
+
+    return AsyncRedisManager(settings.redis_url(), channel="consignment-widget")
 
 
 def _demo_driver_list() -> List[Dict[str, str]]:
     """The demo drivers, from the demo fixtures (never from the admin database)."""
+    situations = load_yaml("messages.yml")["demo_situations"]
     with open(settings.DEMO_FIXTURES_DIR / "drivers.csv", encoding="utf-8") as handle:
         return [
             {"driver_id": row["driver_id"], "name": row["name"], "phone": row["phone"],
-             "situation": DEMO_SITUATIONS.get(row["driver_id"], "")}
+             "situation": situations.get(row["driver_id"], "")}
             for row in csv.DictReader(handle)
             if DEMO_DRIVER.match(row.get("driver_id") or "")
         ]

@@ -24,6 +24,9 @@ ACTIONS_PORT = int(os.environ.get("TEST_ACTIONS_PORT", "15055"))
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 START_TIMEOUT_S = 240
 AGENT_SECRET = "test-agent-token-secret-0123456789abcdef"
+# Rasa's HTTP API (/model/parse, /conversations) is on for the tests, behind this token, as in a
+# production deployment that enables it (RASA_API_TOKEN)
+API_TOKEN = "test-rasa-api-token-0123456789abcdef"
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
 
 
@@ -41,14 +44,33 @@ class Assistant:
         return response.json()
 
     def tracker(self, sender: str) -> dict:
-        response = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=30)
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker", params={"token": API_TOKEN}, timeout=30)
         response.raise_for_status()
         return response.json()
 
     def parse(self, text: str) -> dict:
-        response = requests.post(f"{self.url}/model/parse", json={"text": text}, timeout=30)
+        response = requests.post(f"{self.url}/model/parse", params={"token": API_TOKEN}, json={"text": text}, timeout=30)
         response.raise_for_status()
         return response.json()
+
+    @contextlib.contextmanager
+    def action_server_down(self) -> Iterator[None]:
+        """The action server stopped for the block, started again (same environment) after it."""
+        actions = self.processes[0]
+        _stop(actions)
+        try:
+            yield
+        finally:
+            restarted_log = self.workdir / f"actions-restarted-{len(self.logs)}.log"
+            self.processes[0] = start_action_server(self.workdir, ACTIONS_PORT, self.env, restarted_log)
+            self.logs.append(restarted_log)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if requests.get(f"http://127.0.0.1:{ACTIONS_PORT}/health", timeout=2).ok:
+                        break
+                except requests.RequestException:
+                    time.sleep(0.5)
 
 
 def _start(command, env, log: Path) -> subprocess.Popen:
@@ -74,7 +96,7 @@ def _wait_until_ready(url: str, actions_url: str, processes, logs) -> None:
             if process.poll() is not None:
                 raise RuntimeError(f"server exited: {log.read_text()[-3000:]}")
         try:
-            if requests.get(f"{actions_url}/health", timeout=2).ok and "model_file" in requests.get(f"{url}/status", timeout=2).text:
+            if requests.get(f"{actions_url}/health", timeout=2).ok and "model_file" in requests.get(f"{url}/status", params={"token": API_TOKEN}, timeout=2).text:
                 return
         except requests.RequestException:
             pass
@@ -94,6 +116,8 @@ def server_environment(workdir: Path, extra: Optional[Dict[str, str]] = None) ->
         "RASA_TELEMETRY_ENABLED": "false",
         "AGENT_TOKEN_SECRET": AGENT_SECRET,
         "ASSIST_DB_URL": f"sqlite:///{workdir / 'assist.db'}",
+        # every test request comes from this machine: no per-address limit (its own test turns it on)
+        "RATE_LIMIT_PER_ADDRESS_PER_MIN": "0",
         **(extra or {}),
     }
 
@@ -125,7 +149,7 @@ tracker_store:
     processes = [
         start_action_server(workdir, actions_port, env, logs[0]),
         _start(
-            [str(VENV_BIN / "rasa"), "run", "--enable-api", "--port", str(rasa_port), "--model", str(model),
+            [str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", API_TOKEN, "--port", str(rasa_port), "--model", str(model),
              "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
             env, logs[1],
         ),

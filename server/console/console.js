@@ -97,7 +97,8 @@
   /* ---------- token ---------- */
 
   function storage() {
-    try { return window.localStorage; } catch (e) { return null; }
+    // this tab only: an agent token never outlives the tab, nor sits where the public widget (same origin) could read it
+    try { return window.sessionStorage; } catch (e) { return null; }
   }
 
   function token() { return el.token.value.trim().replace(/^Bearer\s+/i, ""); }

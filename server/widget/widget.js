@@ -10,16 +10,27 @@
  *
  * The conversation (session id and the rendered messages) is kept in localStorage per driver,
  * so a reload continues it; another driver's token on the same device opens that driver's own.
+ * What is stored holds no personal data: a message the server marks `custom.sensitive` (the
+ * suspension reason) is shown but stored as a placeholder, and phone numbers are masked. The
+ * server binds a session to the driver of the token that opened it: a stored session id is no
+ * key for anyone else (the server answers `session_expired` and the widget starts a new one).
  * All text is rendered with textContent.
  */
 (function () {
   "use strict";
 
-  var STORAGE_PREFIX = "wtc-widget:v1:";
+  var STORAGE_PREFIX = "wtc-widget:v2:";
+  // v1 stored whole conversations, disclosures included: remove them from the device
+  try {
+    Object.keys(window.localStorage).forEach(function (key) {
+      if (key.indexOf("wtc-widget:v1:") === 0) window.localStorage.removeItem(key);
+    });
+  } catch (e) { /* storage unavailable */ }
   var TOKEN_KEY = "wtc-widget:token";
   var MAX_STORED = 200;
   var TURN_TIMEOUT_MS = 60000;
   var HANDOFF_NOTE = "상담원이 곧 연결됩니다";
+  var NOT_STORED_NOTE = "(개인정보 보호를 위해 이 기기에는 저장하지 않은 안내입니다. 다시 확인하시려면 문의해 주세요.)";
 
   var chat = document.getElementById("chat");
   var log = document.getElementById("log");
@@ -101,12 +112,23 @@
     return loaded;
   }
 
+  var PHONE = /(01[016789])[\s.\-]*\d{3,4}[\s.\-]*(\d{4})/g;
+
+  function storable(message) {
+    // what may rest on the device: no disclosure, no full phone number
+    if (message.sensitive) return { role: message.role, text: NOT_STORED_NOTE, ts: message.ts };
+    var copy = {};
+    Object.keys(message).forEach(function (key) { copy[key] = message[key]; });
+    if (typeof copy.text === "string") copy.text = copy.text.replace(PHONE, "$1-****-$2");
+    return copy;
+  }
+
   function saveState() {
     if (!state) return;
     var kept = state.messages.slice(-MAX_STORED);
     state.messages = kept;
     storageSet(window.localStorage, STORAGE_PREFIX + state.owner, JSON.stringify({
-      session_id: state.session_id, messages: kept,
+      session_id: state.session_id, messages: kept.map(storable),
     }));
   }
 
@@ -254,7 +276,11 @@
 
   function requestSession() {
     confirmed = false;
-    socket.emit("session_request", { session_id: state.session_id });
+    var token = currentToken();
+    socket.emit("session_request", {
+      session_id: state.session_id,
+      customData: token ? { driver_token: token } : {},
+    });
   }
 
   function emitMessage(text) {
@@ -308,7 +334,10 @@
     var replies = normaliseReplies(message.quick_replies || message.buttons);
     var text = typeof message.text === "string" ? message.text : "";
     if (text || replies.length) {
-      addMessage({ role: role, text: text, quick_replies: replies.length ? replies : undefined });
+      addMessage({
+        role: role, text: text, quick_replies: replies.length ? replies : undefined,
+        sensitive: Boolean(message.custom && message.custom.sensitive) || undefined,
+      });
     }
     if (message.custom && message.custom.handoff) {
       addMessage({ role: "system", text: HANDOFF_NOTE });
@@ -317,6 +346,14 @@
   });
 
   socket.on("bot_turn_end", function () { setBusy(false); });
+
+  socket.on("session_expired", function () {
+    // the stored session is not this driver's (another token on this device): start afresh
+    state.session_id = null;
+    saveState();
+    setBusy(false);
+    requestSession();
+  });
 
   function normaliseReplies(replies) {
     if (!Array.isArray(replies)) return [];

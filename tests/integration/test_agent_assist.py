@@ -153,7 +153,7 @@ def test_the_console_page_is_served(assistant):
 
 def test_a_handoff_pauses_the_bot_lists_the_transcript_and_resolving_resumes_it(assistant, agent_headers, sender):
     assistant.say(sender, "콜마너에서 콜 수락이 안 돼요 010-1234-5678")
-    assert "상담원에게 연결해 드릴게요" in " ".join(r.get("text", "") for r in assistant.say(sender, "상담원 연결해 주세요"))
+    assert "상담원에게 연결해 드리겠습니다" in " ".join(r.get("text", "") for r in assistant.say(sender, "상담원 연결해 주세요"))
     assert assistant.say(sender, "여보세요?") == []  # paused: the bot stays silent
 
     listed = requests.get(f"{assistant.url}/webhooks/assist/handoffs", headers=agent_headers, timeout=30).json()["handoffs"]
@@ -172,3 +172,73 @@ def test_a_handoff_pauses_the_bot_lists_the_transcript_and_resolving_resumes_it(
 
 def test_the_handoff_list_needs_an_agent_token(assistant):
     assert requests.get(f"{assistant.url}/webhooks/assist/handoffs", timeout=30).status_code == 401
+
+
+def handed_over(assistant, sender) -> str:
+    """A conversation handed over to agents; its handoff id."""
+    assistant.say(sender, "상담원 연결해 주세요")
+    listed = requests.get(f"{assistant.url}/webhooks/assist/handoffs", headers=headers(mint_agent_token("A-Q", AGENT_SECRET)),
+                          timeout=30).json()["handoffs"]
+    return next(h for h in listed if h["conversation_id"] == sender)["handoff_id"]
+
+
+def test_only_the_agent_who_took_a_conversation_replies_to_it_or_resolves_it(assistant, sender):
+    hid = handed_over(assistant, sender)
+    mine, theirs = headers(mint_agent_token("A-01", AGENT_SECRET)), headers(mint_agent_token("A-02", AGENT_SECRET))
+    assert post(assistant, f"handoffs/{hid}/take", {}, mine).status_code == 200
+    assert post(assistant, f"handoffs/{hid}/reply", {"text": "제가 답할게요"}, theirs).status_code == 403
+    assert post(assistant, f"handoffs/{hid}/resolve", {}, theirs).status_code == 403
+    assert post(assistant, f"handoffs/{hid}/transfer", {"to_agent": "A-02"}, theirs).status_code == 403
+    assert assistant.say(sender, "아직이에요?") == []  # still paused: nobody resolved it
+
+
+def test_a_transfer_is_explicit_and_moves_the_conversation_to_the_other_agent(assistant, sender):
+    hid = handed_over(assistant, sender)
+    mine, theirs = headers(mint_agent_token("A-03", AGENT_SECRET)), headers(mint_agent_token("A-04", AGENT_SECRET))
+    post(assistant, f"handoffs/{hid}/take", {}, mine)
+    assert post(assistant, f"handoffs/{hid}/transfer", {"to_agent": "A-04"}, mine).status_code == 200
+    assert post(assistant, f"handoffs/{hid}/reply", {"text": "이어서 안내드립니다"}, mine).status_code == 403
+    assert post(assistant, f"handoffs/{hid}/reply", {"text": "이어서 안내드립니다"}, theirs).status_code == 200
+    assert post(assistant, f"handoffs/{hid}/resolve", {}, theirs).status_code == 200
+
+
+def test_every_take_reply_transfer_and_resolve_is_audited(assistant, sender):
+    hid = handed_over(assistant, sender)
+    mine = headers(mint_agent_token("A-05", AGENT_SECRET))
+    post(assistant, f"handoffs/{hid}/take", {}, mine)
+    post(assistant, f"handoffs/{hid}/reply", {"text": "확인해 드릴게요 010-1234-5678"}, mine)
+    post(assistant, f"handoffs/{hid}/transfer", {"to_agent": "A-06"}, mine)
+    post(assistant, f"handoffs/{hid}/resolve", {}, headers(mint_agent_token("A-06", AGENT_SECRET)))
+    rows = [r for r in AssistStore(f"sqlite:///{assistant.workdir / 'assist.db'}").agent_audit_rows() if r["handoff_id"] == hid]
+    assert [(r["agent_id"], r["action"]) for r in rows] == [
+        ("A-05", "take"), ("A-05", "reply"), ("A-05", "transfer"), ("A-06", "resolve")]
+    assert all(r["conversation_id"] == sender and r["at"] for r in rows)
+
+
+def test_a_revoked_agent_token_opens_nothing(assistant):
+    import subprocess
+    import sys
+
+    token = mint_agent_token("A-LOST", AGENT_SECRET)
+    assert requests.get(f"{assistant.url}/webhooks/assist/intents", headers=headers(token), timeout=30).status_code == 200
+    done = subprocess.run([sys.executable, "-m", "consignment.assist_store", "revoke-agent-token", token, "분실"],
+                          env={**assistant.env}, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert requests.get(f"{assistant.url}/webhooks/assist/intents", headers=headers(token), timeout=30).status_code == 401
+    other = mint_agent_token("A-LOST", AGENT_SECRET)  # a new token of the same agent still works
+    assert requests.get(f"{assistant.url}/webhooks/assist/intents", headers=headers(other), timeout=30).status_code == 200
+
+
+def test_the_console_page_carries_a_content_security_policy(assistant):
+    page = requests.get(f"{assistant.url}/webhooks/assist/console", timeout=10)
+    policy = page.headers.get("Content-Security-Policy", "")
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+
+
+def test_a_suggestion_for_an_overlong_message_is_refused_with_413(assistant, agent_headers):
+    assert post(assistant, "suggest", {"text": "가" * 2001}, agent_headers).status_code == 413
+
+
+def test_the_openapi_document_describes_the_api(assistant):
+    spec = requests.get(f"{assistant.url}/webhooks/assist/openapi.json", timeout=10).json()
+    assert spec["openapi"].startswith("3.") and "/suggest" in spec["paths"]

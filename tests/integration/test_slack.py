@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from server.slack_channel import SeenCache, StaffSlackInput, signature_problem
-from tests.live_servers import MODEL, running_assistant
+from tests.live_servers import API_TOKEN, MODEL, running_assistant
 
 SIGNING_SECRET = "test-slack-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-0000-slack-token"
@@ -120,7 +120,7 @@ class SlackServer:
         return self.post(json.dumps(payload, ensure_ascii=False).encode("utf-8"), **kwargs)
 
     def tracker(self, conversation_id: str) -> dict:
-        answer = requests.get(f"{self.url}/conversations/{conversation_id}/tracker", timeout=30)
+        answer = requests.get(f"{self.url}/conversations/{conversation_id}/tracker", params={"token": API_TOKEN}, timeout=30)
         answer.raise_for_status()
         return answer.json()
 
@@ -378,3 +378,29 @@ def test_button_click_is_answered_in_the_thread(slack):
     assert slack.post(body, content_type="application/x-www-form-urlencoded").status_code == 200
     (post,) = slack.fake.wait_for_posts(parent)
     assert DEFINITION in post["body"]["text"]
+
+
+def test_fuzz_slack_webhook_answers_every_forged_or_malformed_request_without_an_error(slack):
+    """Random bodies, signatures and timestamps, and replayed signed deliveries: 4xx or 200,
+    never a 5xx or a trace; a replayed delivery is answered once."""
+    from tests.integration.test_fuzz import EXAMPLES, SEED, Fuzz, assert_no_leak
+
+    fuzz = Fuzz(SEED + 3)
+    for _ in range(EXAMPLES):
+        body = fuzz.raw() if fuzz.rng.random() < 0.5 else json.dumps(fuzz.value()).encode()
+        pick = fuzz.rng.random()
+        if pick < 0.4:  # forged
+            answer = slack.post(body, signature="v0=" + "".join(fuzz.rng.choice("0123456789abcdef") for _ in range(64)))
+        elif pick < 0.6:  # stale or malformed timestamp
+            answer = slack.post(body, timestamp=fuzz.rng.choice([0, 10**13, int(time.time()) - 3600]))
+        else:  # signed, but not a Slack payload
+            answer = slack.post(body, content_type=fuzz.rng.choice(["application/json", "application/x-www-form-urlencoded"]))
+        assert_no_leak(answer, f"slack {body[:80]!r}")
+    # a signed, valid delivery replayed ten times is answered once
+    ts = _new_ts()
+    delivery = json.dumps(event_callback(message_event("위탁콜이 뭐예요?", "D0DM000001", "im", staff(), ts=ts))).encode()
+    for _ in range(10):
+        assert slack.post(delivery).status_code == 200
+    assert len(slack.fake.wait_for_posts(ts)) >= 1
+    time.sleep(2)
+    assert len(slack.fake.posts(ts)) == len(slack.fake.wait_for_posts(ts))

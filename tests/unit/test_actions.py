@@ -18,9 +18,10 @@ from actions.acceptance_blocked import (
 from actions.handoff import ActionHandoff
 from actions.questions import ActionAnswerServiceRegions, ActionExplainConsignmentCall
 from consignment.identity import mint_driver_token, phone_digest
+from server.nlg import KoreanResponseGenerator
 from tests.conftest import DEMO_DRIVERS, PROJECT_ROOT, TEST_SECRET
 
-DOMAIN = Domain.load(str(PROJECT_ROOT / "domain"))
+DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 DOMAIN_DICT = DOMAIN.as_dict()
 
 
@@ -56,16 +57,18 @@ def tracker(
     return Tracker("driver-1", all_slots, message, [{"event": "user", "text": text, "parse_data": message}], False, None, {}, "action_listen")
 
 
+RESPONSES = KoreanResponseGenerator(domain=DOMAIN)
+
+
 def said(dispatcher: CollectingDispatcher) -> List[str]:
-    """The texts the driver would read: each response filled in like Rasa's generator does."""
+    """The texts the driver would read: each response filled in by the server's generator."""
     texts = []
     for message in dispatcher.messages:
         name = message.get("response")
         if name:
-            template = DOMAIN.responses[name][0]["text"]
             values = {k: v for k, v in message.items() if k not in ("response", "text")}
             values.update(values.pop("kwargs", {}) or {})
-            texts.append(template.format(**values) if values else template)
+            texts.append(RESPONSES.generate_from_slots(name, {}, "rest", **values)["text"])
         elif message.get("text"):
             texts.append(message["text"])
     return texts
@@ -111,7 +114,7 @@ async def test_q2_says_asan_is_not_covered():
         ActionAnswerServiceRegions(),
         tracker("아산은요", "ask_service_regions", [{"entity": "region", "value": "아산", "start": 0, "end": 2}]),
     )
-    assert texts[0].startswith("아산은(는) 현재 위탁콜 운영 지역이 아닙니다.")
+    assert texts[0].startswith("아산은 현재 위탁콜 운영 지역이 아닙니다.")
 
 
 async def test_q2_gives_daejeons_start_date():
@@ -122,12 +125,21 @@ async def test_q2_gives_daejeons_start_date():
     assert "2022년 4월 25일부터" in texts[0]
 
 
+async def test_a_bare_name_outside_any_question_gets_a_question_back_not_the_region_list():
+    texts, _, dispatcher = await run(
+        ActionAnswerServiceRegions(),
+        tracker("김민수요", "inform", [{"entity": "driver_name", "value": "김민수", "start": 0, "end": 3}]),
+    )
+    assert texts == ["어떤 점이 궁금하신가요? 아래에서 골라 주시거나 편하게 말씀해 주세요."]
+    assert len(dispatcher.messages) == 1
+
+
 async def test_q2_is_honest_about_an_unknown_place():
     texts, _, _ = await run(
         ActionAnswerServiceRegions(),
         tracker("무릉도원도 돼요", "ask_service_regions", [{"entity": "region", "value": "무릉도원", "start": 0, "end": 4}]),
     )
-    assert "확인하지 못했어요" in texts[0]
+    assert "'무릉도원'이 어느 지역인지 제가 확인하지 못했습니다" in texts[0]
 
 
 # ── Q3 triage ───────────────────────────────────────────────────────────────
@@ -162,7 +174,7 @@ async def test_another_call_type_is_handed_over_with_its_type():
         tracker("예약콜 수락이 안 돼요", "report_acceptance_blocked", [{"entity": "call_type", "value": "예약콜", "start": 0, "end": 3}]),
     )
     assert slot_events(events) == {"triage": "handoff", "call_type": "예약콜"}
-    assert "콜타입(예약콜)에 따라 안내가 달라요" in texts[0]
+    assert "콜타입에 따라 안내가 다릅니다. 말씀하신 예약콜은 이 상담" in texts[0]
 
 
 async def test_partner_call_in_a_colmaner_context_is_a_consignment_call():
@@ -212,6 +224,28 @@ async def test_another_company_ends_the_form_without_identity_questions():
     assert "requested_slot" in slots and slots["requested_slot"] is None
 
 
+@pytest.mark.parametrize("answer", ["카카오인지 아닌지 모르겠어요", "아니 잘 모르겠는데", "확인 안 해봤어요"])
+async def test_an_unsure_answer_gets_where_to_look_and_the_question_again(answer):
+    texts, slots = await validate("ordering_company", "다른 업체", answer, intent="deny")
+    assert slots["ordering_company"] is None and slots["unsure_answers"] == 1
+    assert "form_retries" not in slots
+    assert "제휴콜은 출발지 앞에 (제휴)라고 표시" in texts[0]
+    assert not any("해당 업체로 문의" in t for t in texts)
+
+
+async def test_a_second_unsure_answer_offers_an_agent():
+    texts, slots = await validate("ordering_company", "잘 기억 안 나요", "잘 기억 안 나요", intent="unsure",
+                                  slots={"unsure_answers": 1})
+    assert slots["ordering_company"] is None and slots["unsure_answers"] == 2
+    assert "상담원" in texts[0]
+
+
+async def test_an_unsure_answer_to_the_phone_question_offers_an_agent_without_counting_a_retry():
+    texts, slots = await validate("phone_number", "번호가 기억이 안 나요", "번호가 기억이 안 나요", intent="unsure")
+    assert slots["phone_number"] is None and "form_retries" not in slots
+    assert "상담원 연결" in texts[0]
+
+
 @pytest.mark.parametrize("answer", ["아니요 다른 업체예요", "카카오 아니에요", "다른 회사요"])
 async def test_saying_it_is_another_company_without_naming_it_ends_the_form(answer):
     _, slots = await validate("ordering_company", answer, answer)
@@ -251,7 +285,7 @@ async def test_a_bad_phone_is_asked_again_clearly():
 
 
 async def test_a_second_unusable_answer_in_a_row_ends_the_form():
-    _, slots = await validate("phone_number", "몰라요", "몰라요", slots={"form_retries": 1})
+    _, slots = await validate("phone_number", "1234요", "1234요", slots={"form_retries": 1})
     assert slots["form_retries"] == 2 and slots["requested_slot"] is None
 
 
@@ -336,7 +370,7 @@ async def test_a_database_outage_gets_an_apology_and_an_agent_offer(monkeypatch)
 
 async def test_another_company_is_told_to_ask_that_company():
     texts, _, _ = await run(ActionAnswerAcceptanceRestriction(), tracker(slots={"ordering_company": "티맵모빌리티"}))
-    assert texts == ["발주사가 티맵모빌리티인 경우, 배차 제한 사유는 티맵모빌리티(으)로 문의해 주셔야 합니다."]
+    assert texts == ["발주사가 티맵모빌리티인 경우, 배차 제한 사유는 티맵모빌리티로 문의해 주셔야 합니다."]
 
 
 async def test_the_answer_clears_the_identity_slots():
@@ -355,7 +389,7 @@ async def test_handoff_packet_has_the_consultation_path_and_no_full_phone():
     packet = dispatcher.messages[0]["custom"]["handoff"]
     assert packet["consultation_path"] == "대리_기사 ▶ 배정/운행 ▶ 배정정책 ▶ 예약콜"
     assert "010-1234-5678" not in str(packet)
-    assert texts[0].startswith("상담원에게 연결해 드릴게요.")
+    assert texts[0].startswith("상담원에게 연결해 드리겠습니다.")
 
 
 async def test_a_handoff_is_queued_for_agents_and_pauses_the_conversation(handoff_queue):
@@ -371,7 +405,7 @@ async def test_when_the_handoff_queue_is_down_the_driver_is_told_and_the_bot_kee
             raise OSError("disk full")
     monkeypatch.setattr(assist_store, "_default", Broken())
     texts, events, _ = await run(ActionHandoff(), tracker("상담원 연결해 주세요", "request_human"))
-    assert "지금은 상담원 연결이 어렵습니다" in texts[0]
+    assert "지금은 상담원에게 연결할 수 없습니다" in texts[0]
     assert "pause" not in [e["event"] for e in events]
 
 

@@ -45,7 +45,8 @@ def test_a_partially_quoted_colmaner_message_is_recognised():
 
 @pytest.mark.parametrize(
     "question,topic",
-    [("위탁콜 구조가 어떻게 돼요", "structure"), ("제휴기사가 누구예요", "partner_driver"), ("보험은요", "insurance")],
+    [("위탁콜 구조가 어떻게 돼요", "utter_consignment_structure"), ("제휴기사가 누구예요", "utter_partner_driver"),
+     ("보험은요", "utter_consignment_insurance")],
 )
-def test_q1_follow_up_topics_are_recognised(question, topic):
-    assert topic in vocabulary().consignment_topics_in(question)
+def test_q1_follow_up_topics_are_answered_by_their_response(question, topic):
+    assert topic in vocabulary().consignment_topic_responses(question)

@@ -1,0 +1,159 @@
+"""What the channels accept from the outside: message size, message rate, button payloads, and
+who the client is (its address, behind a trusted proxy).
+
+Every channel a driver or an agent reaches (REST, the widget's socket, agent assist) asks the
+same guard before a message reaches Rasa, so that one sender or one address cannot flood the
+event loop, and a driver cannot send Rasa's own commands (`/restart` would un-pause a
+conversation an agent owns).
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from typing import Deque, Dict, FrozenSet, Iterable, Optional
+
+from consignment import settings
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 2000
+WINDOW_S = 60.0
+INTENT_PREFIX = "/"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a message is not taken: the HTTP status and the messages.yml key."""
+
+    status: int
+    key: str
+
+
+TOO_LONG = Refusal(413, "message_too_long")
+TOO_MANY = Refusal(429, "too_many_messages")
+
+
+class SlidingWindowLimiter:
+    """At most `limit` events per key in any `window_s` seconds, in this process.
+
+    Several processes share a limiter through Redis (server.shared_state); this one is the
+    embedded default."""
+
+    def __init__(self, window_s: float = WINDOW_S, clock=time.monotonic) -> None:
+        self.window_s = window_s
+        self._clock = clock
+        self._events: Dict[str, Deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+        self._last_sweep = clock()
+
+    async def allow(self, key: str, limit: int) -> bool:
+        if limit <= 0:
+            return True
+        now = self._clock()
+        with self._lock:
+            events = self._events[key]
+            while events and events[0] <= now - self.window_s:
+                events.popleft()
+            if len(events) >= limit:
+                return False
+            events.append(now)
+            if now - self._last_sweep > self.window_s:
+                self._sweep(now)
+        return True
+
+    def _sweep(self, now: float) -> None:
+        """Forgets keys idle for a whole window, so memory stays bounded by active senders."""
+        for key in [k for k, v in self._events.items() if not v or v[-1] <= now - self.window_s]:
+            del self._events[key]
+        self._last_sweep = now
+
+
+class InboundGuard:
+    """Size and rate limits per sender and per client address, and the payloads a driver may send."""
+
+    def __init__(self, offered_payloads: Iterable[str] = (), limiter=None, agents: bool = False) -> None:
+        limits = settings.rate_limits()
+        # a driver's conversation, or an agent's calls (the console polls the queue)
+        self.per_sender = limits.per_agent_per_min if agents else limits.per_sender_per_min
+        self.per_address = limits.per_address_per_min
+        self.limiter = limiter or _default_limiter()
+        self.offered_payloads: FrozenSet[str] = frozenset(offered_payloads)
+
+    async def refusal(self, channel: str, sender: str, address: Optional[str], text: str) -> Optional[Refusal]:
+        if len(text) > MAX_MESSAGE_CHARS:
+            return TOO_LONG
+        if not await self.limiter.allow(f"{channel}:sender:{sender}", self.per_sender):
+            logger.warning("%s: rate limit for a sender reached", channel)
+            return TOO_MANY
+        if address and not await self.limiter.allow(f"address:{address}", self.per_address):
+            logger.warning("%s: rate limit for a client address reached", channel)
+            return TOO_MANY
+        return None
+
+    def driver_text(self, text: str) -> str:
+        """The text as the dialogue sees it: a button payload the assistant offers stays a
+        payload; anything else that looks like one (/restart, /session_start, /inform{…}) is
+        read as the words the driver typed."""
+        text = text.strip()
+        if text.startswith(INTENT_PREFIX) and text not in self.offered_payloads:
+            return text.lstrip(INTENT_PREFIX).strip() or text
+        return text
+
+
+def offered_payloads(responses: Dict[str, list]) -> FrozenSet[str]:
+    """Every button payload of the domain's responses (and nothing else)."""
+    return frozenset(
+        button["payload"]
+        for variants in responses.values()
+        for variant in variants
+        for button in variant.get("buttons") or []
+        if isinstance(button, dict) and isinstance(button.get("payload"), str)
+    )
+
+
+def client_address(peer: Optional[str], forwarded_for: Optional[str]) -> Optional[str]:
+    """The client's address: the peer's, or — only when the peer is a trusted proxy — the last
+    address the proxy added to X-Forwarded-For (a client can write the header itself)."""
+    if not peer:
+        return None
+    if forwarded_for and _trusted(peer):
+        hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+        for hop in reversed(hops):
+            if not _trusted(hop):
+                return hop
+        return hops[0] if hops else peer
+    return peer
+
+
+def _trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in settings.trusted_proxies())
+
+
+def is_loopback(address: Optional[str]) -> bool:
+    try:
+        return address is not None and ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+_limiter = None
+_limiter_lock = threading.Lock()
+
+
+def _default_limiter():
+    """One limiter per process: Redis-backed when REDIS_URL is set, else in memory."""
+    global _limiter
+    with _limiter_lock:
+        if _limiter is None:
+            from server.shared_state import shared_limiter
+
+            _limiter = shared_limiter() or SlidingWindowLimiter()
+    return _limiter

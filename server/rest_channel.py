@@ -1,0 +1,90 @@
+"""The REST channel (POST /webhooks/rest/webhook), Rasa's `rest` with the doors closed.
+
+    {"sender": "...", "message": "...", "metadata": {"driver_token": "<JWT>"}} → [{"recipient_id", "text", ...}]
+
+What it adds to Rasa's RestInput: a body that is not that shape gets 400 (not a 500 with a stack
+trace); size and rate limits per sender and per client address (413 / 429, with the reply a
+driver can read); only the driver token of the metadata reaches the conversation; the input
+channel is always "rest" (a client cannot claim to be Slack); Rasa's own commands (/restart)
+are read as text; a failure inside Rasa is an apology, never a trace.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from consignment.content import message
+from consignment.identity import TOKEN_METADATA_KEY
+from server.inbound import InboundGuard, client_address, offered_payloads
+
+logger = logging.getLogger(__name__)
+
+MAX_SENDER_CHARS = 128
+MAX_TOKEN_CHARS = 4096
+
+
+def driver_metadata(metadata: Any) -> Dict[str, str]:
+    """Only the driver token (CONTRACT §4) of a client's metadata reaches the tracker."""
+    token = metadata.get(TOKEN_METADATA_KEY) if isinstance(metadata, dict) else None
+    if isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_CHARS:
+        return {TOKEN_METADATA_KEY: token}
+    return {}
+
+
+class DriverRestInput(RestInput):
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        rest_bp = Blueprint("driver_rest", __name__)
+        guards: Dict[int, InboundGuard] = {}
+
+        def guard_for(request: Request) -> InboundGuard:
+            domain = request.app.ctx.agent.domain
+            if id(domain) not in guards:  # a new model brings new buttons
+                guards.clear()
+                guards[id(domain)] = InboundGuard(offered_payloads(domain.responses if domain else {}))
+            return guards[id(domain)]
+
+        def reply(sender: Optional[str], key: str, status: int) -> HTTPResponse:
+            return response.json([{"recipient_id": sender, "text": message("driver_channel", key)}], status=status)
+
+        @rest_bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @rest_bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # malformed JSON
+                body = None
+            sender = body.get("sender") if isinstance(body, dict) else None
+            text = body.get("message") if isinstance(body, dict) else None
+            if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS \
+                    or not isinstance(text, str):
+                return reply(sender if isinstance(sender, str) else None, "invalid_request", 400)
+            guard = guard_for(request)
+            address = client_address(request.ip, request.headers.get("X-Forwarded-For"))
+            refusal = await guard.refusal(self.name(), sender, address, text)
+            if refusal:
+                return reply(sender, refusal.key, refusal.status)
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(UserMessage(
+                    guard.driver_text(text), collector, sender,
+                    input_channel=self.name(), metadata=driver_metadata(body.get("metadata")),
+                ))
+            except Exception as error:  # never a trace to the client
+                logger.error("rest: the message could not be handled (%s)", type(error).__name__)
+                return reply(sender, "unavailable", 503)
+            return response.json(collector.messages)
+
+        return rest_bp

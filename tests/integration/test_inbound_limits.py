@@ -1,0 +1,54 @@
+"""Size and rate limits on the channels, and what a malformed request gets (issue 8)."""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from consignment.identity import mint_driver_token
+from tests.conftest import TEST_SECRET
+
+pytestmark = pytest.mark.live
+
+
+def rest(assistant, body, **kwargs) -> requests.Response:
+    return requests.post(f"{assistant.url}/webhooks/rest/webhook", timeout=60, **({"json": body} | kwargs))
+
+
+def test_a_message_over_2000_characters_is_refused_with_413_in_korean_and_the_conversation_goes_on(assistant, sender):
+    refused = rest(assistant, {"sender": sender, "message": "가" * 2001})
+    assert refused.status_code == 413 and "2,000자 이하" in refused.json()[0]["text"]
+    assert "CNMP" in rest(assistant, {"sender": sender, "message": "위탁콜이 뭐예요?"}).text
+
+
+def test_the_31st_message_of_a_minute_from_one_sender_gets_429_in_korean(assistant, sender):
+    statuses = [rest(assistant, {"sender": sender, "message": "안녕하세요"}).status_code for _ in range(31)]
+    assert statuses[:30] == [200] * 30 and statuses[30] == 429
+    assert "너무 빠르게" in rest(assistant, {"sender": sender, "message": "안녕하세요"}).json()[0]["text"]
+
+
+@pytest.mark.parametrize("body", [
+    [1, 2, 3], {"sender": 5, "message": "안녕"}, {"sender": "x", "message": {"a": 1}}, {"message": "안녕"},
+    {"sender": "", "message": "안녕"}, {"sender": "x" * 500, "message": "안녕"},
+])
+def test_a_malformed_body_gets_400_in_korean_not_a_server_error(assistant, body):
+    answer = rest(assistant, body)
+    assert answer.status_code == 400 and "요청 형식" in answer.json()[0]["text"]
+
+
+def test_malformed_json_gets_400(assistant):
+    answer = rest(assistant, None, data=b'{"sender": "x", "message": ', headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400 and "Traceback" not in answer.text
+
+
+def test_a_rest_client_cannot_claim_to_be_slack(assistant, sender):
+    """The input channel is the REST channel's own: a staff channel would change the answers."""
+    token = mint_driver_token("D-1001", TEST_SECRET)
+    rest(assistant, {"sender": sender, "message": "콜마너에서 콜 수락이 안 돼요", "input_channel": "slack",
+                     "metadata": {"driver_token": token}})
+    assert assistant.tracker(sender)["latest_input_channel"] == "rest"
+
+
+def test_only_the_driver_token_of_the_metadata_is_kept(assistant, sender):
+    rest(assistant, {"sender": sender, "message": "안녕하세요", "metadata": {"driver_token": "x.y.z", "role": "admin"}})
+    stored = [e for e in assistant.tracker(sender)["events"] if e["event"] == "user"][-1]
+    assert "role" not in stored.get("metadata", {})
