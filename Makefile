@@ -1,5 +1,5 @@
 # Everything a developer runs. The README's two commands are `make run` and `make test`.
-.PHONY: run serve test setup train validate evaluate benchmark chat agent-token revoke-agent-token export-corrections screenshots fuzz
+.PHONY: run serve test setup train validate evaluate benchmark chat agent-token revoke-agent-token export-corrections screenshots fuzz zendesk-app
 
 run:            ## set up, train if needed, start both servers, chat in the terminal (demo mode)
 	scripts/run.sh
@@ -43,3 +43,6 @@ fuzz:           ## the fuzz tests with 5,000 inputs a door (make test runs 300)
 
 export-corrections: ## agents' intent corrections as Rasa NLU YAML, for review
 	.venv/bin/python -m consignment.assist_store export-corrections
+
+zendesk-app:    ## the Zendesk sidebar app's upload zip, dist/zendesk-app.zip (ZENDESK_ASSISTANT_HOST=<host> adds domainWhitelist)
+	.venv/bin/python integrations/zendesk/build.py

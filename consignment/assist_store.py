@@ -229,7 +229,7 @@ class AssistStore:
                 agent_id=agent_id, action="reply", handoff_id=handoff_id, conversation_id=conversation_id,
                 detail="delivered" if delivered else "stored", at=_now()))
 
-    def _change_handoff(self, handoff_id: str, agent_id: str, action: str, condition, detail: Optional[str] = None,
+    def _change_handoff(self, handoff_id: str, actor: str, action: str, condition, detail: Optional[str] = None,
                         **values: Any) -> bool:
         """One guarded update and its audit row, in one transaction: both or neither."""
         with self.engine.begin() as conn:
@@ -240,7 +240,7 @@ class AssistStore:
             if result.rowcount != 1:
                 return False
             conn.execute(agent_audit.insert().values(
-                agent_id=agent_id, action=action, handoff_id=handoff_id, conversation_id=row[0],
+                agent_id=actor, action=action, handoff_id=handoff_id, conversation_id=row[0],
                 detail=detail, at=_now()))
         return True
 

@@ -123,6 +123,9 @@ class AgentAssistInput(InputChannel):
                 except SQLAlchemyError as error:
                     logger.error("agent assist: store unavailable (%s)", type(error).__name__)
                     return _error(503, "store_unavailable")
+                except Exception:  # a bug must not show its trace to an agent
+                    logger.exception("agent assist: %s failed", request.path)
+                    return _error(500, "internal_error")
 
             return wrapper
 

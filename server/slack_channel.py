@@ -82,7 +82,7 @@ def signature_problem(
     verifier = SignatureVerifier(signing_secret, _FixedClock(now) if now is not None else Clock())
     try:
         valid = verifier.is_valid(body or b"", timestamp, signature.strip())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, TypeError, UnicodeDecodeError):  # non-ASCII signature, undecodable body
         return "malformed body or signature"
     return None if valid else "bad signature, or timestamp outside the 5-minute window"
 

@@ -134,14 +134,11 @@ def running_assistant(
     if not model.exists():
         pytest.fail("no trained model at models/current.tar.gz: run `make train` (the test command does)")
     endpoints = workdir / "endpoints.yml"
+    # the project's endpoints.yml (tracker store, response generator, …) with this run's port and files
     endpoints.write_text(
-        f"""action_endpoint:
-  url: "http://127.0.0.1:{actions_port}/webhook"
-tracker_store:
-  type: server.tracker_store.RedactingSQLTrackerStore
-  dialect: sqlite
-  db: {workdir / 'conversations.db'}
-""",
+        (PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8")
+        .replace("http://localhost:5055/webhook", f"http://127.0.0.1:{actions_port}/webhook")
+        .replace("db: var/conversations.db", f"db: {workdir / 'conversations.db'}"),
         encoding="utf-8",
     )
     env = server_environment(workdir, extra_env)

@@ -119,7 +119,8 @@
     if (message.sensitive) return { role: message.role, text: NOT_STORED_NOTE, ts: message.ts };
     var copy = {};
     Object.keys(message).forEach(function (key) { copy[key] = message[key]; });
-    if (typeof copy.text === "string") copy.text = copy.text.replace(PHONE, "$1-****-$2");
+    // the driver's own phone number, as they typed it
+    if (copy.role === "user" && typeof copy.text === "string") copy.text = copy.text.replace(PHONE, "$1-****-$2");
     return copy;
   }
 

@@ -118,7 +118,7 @@ def test_a_driver_is_handed_to_an_agent_and_back_to_the_bot(driver, agent, assis
     answered = bot_rows(widget).count()
     driver_says(widget, WHILE_WAITING)
     expect(bot_rows(widget)).to_have_count(answered)
-    session = widget.evaluate("() => JSON.parse(localStorage.getItem('wtc-widget:v1:driver:D-1002')).session_id")
+    session = widget.evaluate("() => JSON.parse(localStorage.getItem('wtc-widget:v2:driver:D-1002')).session_id")
     assert session
 
     # the console lists the waiting conversation with its context packet and transcript

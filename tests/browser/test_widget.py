@@ -239,7 +239,9 @@ def test_the_device_keeps_neither_the_suspension_reason_nor_the_phone_number(d10
         "() => Object.keys(localStorage).map(k => k + '=' + localStorage.getItem(k)).join('\\n')")
     assert "wtc-widget:v2:driver:D-1001" in stored
     assert REASON not in stored
-    assert "010-1234-5678" not in stored and "010-****-5678" in stored
+    kept = d1001.page.evaluate("() => JSON.parse(localStorage.getItem('wtc-widget:v2:driver:D-1001')).messages")
+    driver_said = [m["text"] for m in kept if m["role"] == "user"]
+    assert "010-****-5678" in driver_said and not any("1234-5678" in text for text in driver_said)
 
 
 @pytest.mark.live
@@ -288,7 +290,7 @@ def test_agent_button_hands_over_with_a_note(widget):
     widget.wait_idle()
     expect(widget.page.locator("#log .row.user .bubble").last).to_have_text("상담원 연결")
     expect(widget.page.locator("#log .system-note")).to_have_text(HANDOFF_NOTE)
-    assert "상담원에게 연결해 드릴게요" in widget.log_text()
+    assert "상담원에게 연결해 드리겠습니다" in widget.log_text()
     assert "consultation_path" not in widget.page.content()
 
 

@@ -142,7 +142,7 @@ def test_an_ambiguous_report_is_confirmed_before_the_flow(assistant, sender):
 
 def test_another_call_type_is_handed_over_with_its_type(assistant, sender):
     replies = assistant.say(sender, "예약콜 수락이 안 돼요")
-    assert "콜타입(예약콜)에 따라 안내가 달라요" in texts(replies)
+    assert "콜타입에 따라 안내가 다릅니다. 말씀하신 예약콜은" in texts(replies)
     handoff = next(r["custom"]["handoff"] for r in replies if r.get("custom"))
     assert handoff["consultation_path"] == "대리_기사 ▶ 배정/운행 ▶ 배정정책 ▶ 예약콜"
 

@@ -132,7 +132,9 @@ def test_fuzz_agent_assist(assistant):
              "handoffs/x/transfer"]
     for _ in range(EXAMPLES):
         path = fuzz.rng.choice(paths)
-        headers = good if fuzz.rng.random() < 0.8 else {"Authorization": f"Bearer {fuzz.token()}"[:80_000]}
+        # a header is bytes on the wire: any value, sent as its UTF-8 bytes
+        bad = f"Bearer {fuzz.token()}"[:8_000].encode("utf-8", "surrogatepass").decode("latin-1")
+        headers = good if fuzz.rng.random() < 0.8 else {"Authorization": bad}
         if fuzz.rng.random() < 0.2:
             answer = session.post(f"{assistant.url}/webhooks/assist/{path}", data=fuzz.raw(),
                                   headers={**headers, "Content-Type": "application/json"}, timeout=60)
