@@ -1,11 +1,17 @@
 # Everything a developer runs. The README's two commands are `make run` and `make test`.
-.PHONY: run serve test setup train validate evaluate benchmark chat agent-token revoke-agent-token export-corrections screenshots fuzz zendesk-app
+.PHONY: run serve test setup train validate evaluate benchmark chat agent-token revoke-agent-token export-corrections screenshots fuzz zendesk-app cluster load-fault seed-analytics
 
 run:            ## set up, train if needed, start both servers, chat in the terminal (demo mode)
 	scripts/run.sh
 
 serve:          ## the same, servers only (no terminal chat)
 	scripts/run.sh --serve
+
+cluster:        ## HAProxy on 127.0.0.1:5080 in front of 2 Rasa + 2 action servers, on PostgreSQL and Redis (foreground)
+	scripts/cluster.sh
+
+load-fault:     ## hundreds of conversations through the cluster while a Rasa process, Redis and PostgreSQL fail
+	scripts/bootstrap.sh && .venv/bin/python scripts/load_fault.py
 
 test:           ## every test: data validation, test stories, pytest (unit, PostgreSQL, live servers)
 	scripts/test.sh
@@ -46,3 +52,6 @@ export-corrections: ## agents' intent corrections as Rasa NLU YAML, for review
 
 zendesk-app:    ## the Zendesk sidebar app's upload zip, dist/zendesk-app.zip (ZENDESK_ASSISTANT_HOST=<host> adds domainWhitelist)
 	.venv/bin/python integrations/zendesk/build.py
+
+seed-analytics: ## [demo] a month of demo conversations for the CS lead's dashboard (embedded databases only)
+	scripts/bootstrap.sh && ASSISTANT_DEMO_MODE=$${ASSISTANT_DEMO_MODE:-1} .venv/bin/python scripts/seed_analytics.py

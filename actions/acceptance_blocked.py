@@ -18,6 +18,7 @@ from actions.common import (
     entity_values,
     in_staff_channel,
     latest_intent,
+    offer_rating,
     latest_text,
     run_blocking,
 )
@@ -225,4 +226,7 @@ class ActionAnswerAcceptanceRestriction(Action):
             dispatcher.utter_message(response=RESPONSES[answer.kind], reason=answer.reason)
         else:
             dispatcher.utter_message(response=RESPONSES[answer.kind])
+        if answer.kind in RestrictionAnswer.OUTCOMES:  # the article's answer was given: a topic ends
+            offer_rating(dispatcher, tracker)
+            reset.append(SlotSet("q3_outcome", answer.kind))
         return reset

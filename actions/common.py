@@ -57,3 +57,10 @@ async def run_blocking(function: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(
         None, functools.partial(function, *args)
     )
+
+
+def offer_rating(dispatcher, tracker: Tracker) -> None:
+    """도움이 됐어요 / 아쉬워요 under an answer that ends a topic: to drivers, outside a form."""
+    if in_staff_channel(tracker) or (tracker.active_loop or {}).get("name"):
+        return
+    dispatcher.utter_message(response="utter_rate_answer")

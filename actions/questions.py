@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity_values, latest_intent, latest_text
+from actions.common import entity_values, latest_intent, latest_text, offer_rating
 from consignment.regions import answer_lines
 from consignment.vocabulary import vocabulary
 
@@ -23,6 +23,7 @@ class ActionExplainConsignmentCall(Action):
         dispatcher.utter_message(response="utter_consignment_definition")
         for response in vocabulary().consignment_topic_responses(latest_text(tracker)):
             dispatcher.utter_message(response=response)
+        offer_rating(dispatcher, tracker)
         return []
 
 
@@ -41,6 +42,22 @@ class ActionAnswerServiceRegions(Action):
         if not places and latest_intent(tracker) != "ask_service_regions":
             dispatcher.utter_message(response="utter_ask_what_to_know")
             return []
-        for response, values in answer_lines(places):
+        lines = answer_lines(places)
+        for response, values in lines:
             dispatcher.utter_message(response=response, **values)
+        if not any(response == "utter_region_unknown" for response, _ in lines):
+            offer_rating(dispatcher, tracker)
+        return []
+
+
+class ActionOfferRating(Action):
+    """The rating buttons after an answer given by a response alone (Q1 보험)."""
+
+    def name(self) -> Text:
+        return "action_offer_rating"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        offer_rating(dispatcher, tracker)
         return []

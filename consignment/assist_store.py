@@ -40,7 +40,7 @@ feedback = sa.Table(
     sa.Column("agent_id", sa.String(64), nullable=False),
     sa.Column("verdict", sa.String(16), nullable=False),
     sa.Column("corrected_intent", sa.String(64)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
 lookup_audit = sa.Table(
@@ -63,9 +63,12 @@ handoffs = sa.Table(
     sa.Column("packet", sa.Text, nullable=False),  # JSON, phone numbers masked, no token
     sa.Column("status", sa.String(16), nullable=False),  # open | taken | resolved
     sa.Column("agent_id", sa.String(64)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
     sa.Column("taken_at", sa.DateTime(timezone=True)),
     sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    # one unresolved handoff per conversation, even when two processes hand it over at once
+    sa.Index("ux_assist_handoffs_one_open", "conversation_id", unique=True,
+             postgresql_where=sa.text("status <> 'resolved'"), sqlite_where=sa.text("status <> 'resolved'")),
 )
 
 identity_failures = sa.Table(
@@ -112,6 +115,12 @@ class AssistStore:
             os.makedirs(os.path.dirname(self.url[len("sqlite:///"):]) or ".", exist_ok=True)
         self.engine = sa.create_engine(self.url, future=True)
         metadata.create_all(self.engine)
+        for table in metadata.sorted_tables:  # indexes added since a table was first created
+            for index in table.indexes:
+                try:
+                    index.create(self.engine, checkfirst=True)
+                except sa.exc.SQLAlchemyError:  # another process created it meanwhile
+                    pass
 
     def record_suggestion(self, agent_id: str, conversation_id: Optional[str], text: str, intent: Optional[str], confidence: Optional[float]) -> str:
         suggestion_id = str(uuid.uuid4())
@@ -156,23 +165,24 @@ class AssistStore:
 
     # ── handoffs ──────────────────────────────────────────────────────────────
     def open_handoff(self, conversation_id: str, input_channel: Optional[str], packet: Dict[str, Any]) -> str:
-        """Records a handoff; a conversation already waiting keeps its one open record."""
-        with self.engine.begin() as conn:
-            existing = conn.execute(
-                sa.select(handoffs.c.handoff_id).where(
-                    (handoffs.c.conversation_id == conversation_id) & (handoffs.c.status != RESOLVED)
-                )
-            ).first()
-            if existing:
-                conn.execute(handoffs.update().where(handoffs.c.handoff_id == existing[0]).values(
-                    packet=mask_phone_numbers_in(json.dumps(packet, ensure_ascii=False))))
+        """Records a handoff; a conversation already waiting keeps its one open record (the
+        unique index decides when two processes hand the same conversation over at once)."""
+        stored = mask_phone_numbers_in(json.dumps(packet, ensure_ascii=False))
+        handoff_id = str(uuid.uuid4())
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(handoffs.insert().values(
+                    handoff_id=handoff_id, conversation_id=conversation_id, input_channel=input_channel,
+                    packet=stored, status=OPEN, created_at=_now()))
+            return handoff_id
+        except sa.exc.IntegrityError:
+            with self.engine.begin() as conn:
+                existing = conn.execute(sa.select(handoffs.c.handoff_id).where(
+                    (handoffs.c.conversation_id == conversation_id) & (handoffs.c.status != RESOLVED))).first()
+                if existing is None:  # resolved in the meantime: a new one
+                    return self.open_handoff(conversation_id, input_channel, packet)
+                conn.execute(handoffs.update().where(handoffs.c.handoff_id == existing[0]).values(packet=stored))
                 return existing[0]
-            handoff_id = str(uuid.uuid4())
-            conn.execute(handoffs.insert().values(
-                handoff_id=handoff_id, conversation_id=conversation_id, input_channel=input_channel,
-                packet=mask_phone_numbers_in(json.dumps(packet, ensure_ascii=False)), status=OPEN,
-                created_at=_now()))
-        return handoff_id
 
     def has_open_handoff(self, conversation_id: str) -> bool:
         """An agent owns (or is about to own) the conversation: open or taken, not resolved."""
@@ -261,6 +271,25 @@ class AssistStore:
             return conn.execute(sa.select(revoked_agent_tokens.c.token_id).where(
                 revoked_agent_tokens.c.token_id == token_id)).first() is not None
 
+    # ── the CS lead's numbers (consignment.analytics) ─────────────────────────
+    def handoffs_between(self, begin: float, end: float) -> List[Dict[str, Any]]:
+        """Handoffs created in [begin, end) (unix seconds): conversation, time, reason."""
+        query = sa.select(handoffs.c.conversation_id, handoffs.c.created_at, handoffs.c.packet).where(
+            handoffs.c.created_at >= _at(begin), handoffs.c.created_at < _at(end))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            {"conversation_id": conversation_id, "created_at": _aware(created_at),
+             "reason": (json.loads(packet) or {}).get("reason") or "unknown"}
+            for conversation_id, created_at, packet in rows
+        ]
+
+    def verdicts_between(self, begin: float, end: float) -> Dict[str, int]:
+        query = sa.select(feedback.c.verdict, sa.func.count()).where(
+            feedback.c.created_at >= _at(begin), feedback.c.created_at < _at(end)).group_by(feedback.c.verdict)
+        with self.engine.connect() as conn:
+            return {verdict: count for verdict, count in conn.execute(query)}
+
     def corrections(self) -> List[Dict[str, Any]]:
         """Suggestions an agent corrected: (text, corrected intent), newest correction per text."""
         query = (
@@ -290,6 +319,15 @@ def corrections_as_nlu_yaml(rows: List[Dict[str, Any]]) -> str:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+def _at(unix_seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(unix_seconds, dt.timezone.utc)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; this store writes UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 _default: Optional[AssistStore] = None

@@ -65,11 +65,14 @@ class RestrictionAnswer:
     reason: Optional[str] = None
 
     SUSPENDED = "suspended"  # ⓐ
-    CUSTOMER_BLOCKED = "customer_blocked"  # ⓑ
+    CUSTOMER_BLOCKED = "customer_block"  # ⓑ
     NONE_ON_RECORD = "none_on_record"  # our addition: 1688-6618 / agent
     NOT_VERIFIED = "not_verified"  # nothing disclosed
     TOO_MANY_FAILED_CHECKS = "too_many_failed_checks"  # 5 failures this hour: no lookup, an agent
     UNAVAILABLE = "unavailable"  # database down: apologise, offer an agent
+
+    # the article's answers (the CS lead counts them; a reason is never counted)
+    OUTCOMES = (SUSPENDED, CUSTOMER_BLOCKED, NONE_ON_RECORD)
 
 
 class FailedChecks(Protocol):

@@ -13,6 +13,7 @@
 | TRUSTED_PROXIES | proxies whose X-Forwarded-For is believed | none |
 | WIDGET_ALLOWED_ORIGINS | origins that may open the widget socket (`*`: any) | the server's own |
 | REDIS_URL | Redis shared by several processes | unset: in process |
+| TRACKER_DB_URL | PostgreSQL for conversations in `make cluster` | postgresql://postgres@127.0.0.1:5432/consignment |
 | SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL, SLACK_CHANNELS | Slack (docs/slack.md) | off |
 | ASSISTANT_NOW | ISO time the assistant takes as "now" (demos, reproducible runs) | the real clock |
 """
@@ -122,6 +123,11 @@ def widget_allowed_origins() -> Optional[List[str]]:
     if not value:
         return None
     return ["*"] if value == "*" else [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+
+
+def tracker_db_url() -> str:
+    """The replicated deployment's conversation database (`make cluster`, Kubernetes)."""
+    return os.environ.get("TRACKER_DB_URL") or "postgresql://postgres@127.0.0.1:5432/consignment"
 
 
 def redis_url() -> Optional[str]:

@@ -47,6 +47,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 START_UP_TIMEOUT = 240.0  # s, per server
+# Rasa's HTTP API (/status, /model/parse) is opened with a token, as in production
+API_TOKEN = secrets.token_urlsafe(16)
+# messages a single driver could send that are the slowest to parse (the event loop's worst case)
+WORST_CASE_TEXTS = ["가" * 2000, "가나 " * 666, "콜마너" * 666, "ㅋ" * 2000, "😭 위탁콜 " * 250]
+LOAD_CONCURRENCY = (10, 50)
 TRAIN_TIMEOUT = 3600.0  # s, per training
 REQUEST_TIMEOUT = 60.0  # s, per HTTP request
 STOP_TIMEOUT = 20.0  # s, between SIGTERM and SIGKILL
@@ -272,7 +277,7 @@ def wait_until(
 def status_ready(url: str) -> Callable[[], bool]:
     def ready() -> bool:
         try:
-            response = requests.get(f"{url}/status", timeout=2)
+            response = requests.get(f"{url}/status", params={"token": API_TOKEN}, timeout=2)
             return response.ok and bool(response.json().get("model_file"))
         except (requests.RequestException, ValueError):
             return False
@@ -312,7 +317,8 @@ def measure_parse(url: str, texts: Sequence[str], count: int, log: Path) -> Dict
 
     def parse(text: str) -> float:
         start = time.perf_counter()
-        response = session.post(f"{url}/model/parse", json={"text": text}, timeout=REQUEST_TIMEOUT)
+        response = session.post(f"{url}/model/parse", params={"token": API_TOKEN}, json={"text": text},
+                                timeout=REQUEST_TIMEOUT)
         elapsed = time.perf_counter() - start
         check(response, log)
         if not response.json().get("intent"):
@@ -395,14 +401,42 @@ def summarise_turns(per_turn: List[List[float]]) -> Dict[str, object]:
 
 
 def write_project_endpoints(path: Path, tmp: Path, actions_port: int) -> None:
+    """The project's endpoints.yml (tracker store, response generator, selective domain) with
+    the benchmark's port and files."""
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8")) or {}
-    tracker_store = dict(endpoints.get("tracker_store") or {})
-    tracker_store["db"] = str(tmp / "conversations.db")
-    benchmark_endpoints = {
-        "action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"},
-        "tracker_store": tracker_store,
-    }
-    path.write_text(yaml.safe_dump(benchmark_endpoints, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    endpoints["action_endpoint"] = {**endpoints["action_endpoint"], "url": f"http://127.0.0.1:{actions_port}/webhook"}
+    endpoints["tracker_store"] = {**endpoints["tracker_store"], "db": str(tmp / "conversations.db")}
+    path.write_text(yaml.safe_dump(endpoints, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def measure_worst_case_parse(url: str, log: Path) -> float:
+    """The longest one message holds the server: 2,000-character pathological messages."""
+    slowest = 0.0
+    for text in WORST_CASE_TEXTS * 3:
+        start = time.perf_counter()
+        check(requests.post(f"{url}/model/parse", params={"token": API_TOKEN}, json={"text": text},
+                            timeout=REQUEST_TIMEOUT), log)
+        slowest = max(slowest, (time.perf_counter() - start) * 1000)
+    return slowest
+
+
+def measure_load(url: str, secret: str) -> Dict[int, dict]:
+    """Concurrent Q3 conversations with tokens and lookups (scripts/loadgen.py)."""
+    import asyncio
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import loadgen
+
+    results = {}
+    for concurrency in LOAD_CONCURRENCY:
+        run = asyncio.run(loadgen.run(url, max(60, concurrency * 4), concurrency, secret))
+        summary = run.summary()
+        if summary["failed_conversations"]:
+            problems = [p for c in run.conversations for p in c.problems()][:5]
+            raise BenchmarkError(f"load at {concurrency} concurrent: {problems}")
+        results[concurrency] = summary
+        print(f"[project] load ×{concurrency}: {summary}", flush=True)
+    return results
 
 
 def bench_project(args: argparse.Namespace, procs: Processes, env: Dict[str, str], tmp: Path, rasa: str) -> dict:
@@ -424,6 +458,8 @@ def bench_project(args: argparse.Namespace, procs: Processes, env: Dict[str, str
         # agent-assist lookups run in the Rasa server: same demo admin data as the actions
         ADMIN_DB_URL=f"sqlite:///{tmp / 'admin.db'}",
         ADMIN_DB_LOAD_DEMO="1",
+        # the load comes from this one machine and one agent
+        RATE_LIMIT_PER_ADDRESS_PER_MIN="0", RATE_LIMIT_PER_SENDER_PER_MIN="0", RATE_LIMIT_PER_AGENT_PER_MIN="0",
     )
     actions_env = dict(
         server_env,
@@ -445,7 +481,7 @@ def bench_project(args: argparse.Namespace, procs: Processes, env: Dict[str, str
     url = f"http://127.0.0.1:{args.project_port}"
     start = time.perf_counter()
     server = procs.start(
-        [rasa, "run", "--enable-api", "--port", str(args.project_port), "--model", str(model),
+        [rasa, "run", "--enable-api", "--auth-token", API_TOKEN, "--port", str(args.project_port), "--model", str(model),
          "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
         ROOT, server_env, server_log,
     )
@@ -462,6 +498,10 @@ def bench_project(args: argparse.Namespace, procs: Processes, env: Dict[str, str
     result["conversation"] = summarise_turns(per_turn)
     print(f"[project] agent assist suggest/lookup ×{args.parse_requests} …", flush=True)
     result["assist"] = measure_assist(url, agent_secret, args.parse_requests, server_log)
+    print("[project] worst-case parse (2,000-character messages) …", flush=True)
+    result["worst_parse_ms"] = measure_worst_case_parse(url, server_log)
+    print(f"[project] concurrent Q3 conversations at {LOAD_CONCURRENCY} …", flush=True)
+    result["load"] = measure_load(url, secret)
     result["rss_server_mb"] = rss_mb(server.pid)
     result["rss_actions_mb"] = rss_mb(actions.pid)
     procs.stop(server)
@@ -482,7 +522,7 @@ def bench_stock(args: argparse.Namespace, procs: Processes, env: Dict[str, str],
     url = f"http://127.0.0.1:{args.stock_port}"
     start = time.perf_counter()
     server = procs.start(
-        [rasa, "run", "--enable-api", "--port", str(args.stock_port), "--model", str(model)],
+        [rasa, "run", "--enable-api", "--auth-token", API_TOKEN, "--port", str(args.stock_port), "--model", str(model)],
         stock, env, server_log,
     )
     result["startup_s"] = wait_until(status_ready(url), server, start, server_log, "the stock Rasa server")
@@ -580,6 +620,11 @@ def table(project: dict, stock: dict, args: argparse.Namespace) -> str:
         values = get(project, "assist", name)
         row(f"agent assist {name} p50 / p95 (ms, warm)",
             ms_pair((percentile(values, 50), percentile(values, 95)) if values else None), "—")
+    worst = get(project, "worst_parse_ms")
+    row("slowest /model/parse of a 2,000-character message (ms)", "—" if worst is None else f"{worst:.0f}", "—")
+    for concurrency, load in (get(project, "load") or {}).items():
+        row(f"{concurrency} concurrent Q3 conversations (tokens, lookups): msg/s · p50 / p95 (ms)",
+            f"{load['msg_per_s']} · {load['p50_ms']} / {load['p95_ms']}", "—")
     row("RSS of the Rasa server (MB)", mb(get(project, "rss_server_mb")), mb(get(stock, "rss_server_mb")))
     row("RSS of the action server (MB)", mb(get(project, "rss_actions_mb")), "— (not used)")
     total_ours = None

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 scripts/bootstrap.sh
-scripts/install_browser.sh
+scripts/install_packages.sh browser
 scripts/ensure_postgres.sh || echo "warning: PostgreSQL is not reachable; its tests will say so" >&2
 scripts/train_if_changed.sh
 

@@ -16,7 +16,10 @@ conversation); suggestions never write to a driver's conversation.
 from __future__ import annotations
 
 import asyncio
+import csv
+import datetime as dt
 import functools
+import io
 import logging
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -31,9 +34,9 @@ from sanic.response import HTTPResponse
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from consignment import assist
+from consignment import analytics, assist
 from consignment.admin_db import AdminDataUnavailable, default_repository
-from consignment.agent_auth import AGENT_ROLE, Agent, AgentAuthError, verify_agent_authorization
+from consignment.agent_auth import AGENT_ROLE, LEAD_ROLE, Agent, AgentAuthError, verify_agent_authorization
 from consignment.assist_store import TAKEN, VERDICTS, default_store
 from consignment.content import message
 from consignment.phone import mask_phone
@@ -42,9 +45,11 @@ from server.inbound import MAX_MESSAGE_CHARS, InboundGuard, client_address
 logger = logging.getLogger(__name__)
 
 CONSOLE_DIR = Path(__file__).resolve().parent / "console"
-CONSOLE_FILES = {".html": "text/html", ".js": "application/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+CONSOLE_FILES = {".html": "text/html", ".js": "application/javascript", ".css": "text/css", ".svg": "image/svg+xml",
+                 ".txt": "text/plain"}
 MAX_TEXT = MAX_MESSAGE_CHARS
 MAX_ID_CHARS = 128
+MAX_ANALYTICS_DAYS = 400
 # the console may load only its own files and talk only to this server
 CONSOLE_HEADERS = {
     "Cache-Control": "no-store",
@@ -261,6 +266,28 @@ class AgentAssistInput(InputChannel):
                 [ConversationResumed(), ActionExecuted(ACTION_LISTEN_NAME)],
             )
             return response.json({"handoff_id": handoff_id, "status": "resolved"})
+
+        @assist_bp.route("/analytics", methods=["GET"])
+        @authenticated(role=LEAD_ROLE)
+        async def analytics_report(request: Request, agent_id: str, body: Dict[str, Any]) -> HTTPResponse:
+            try:
+                start = dt.date.fromisoformat(request.args.get("from", ""))
+                end = dt.date.fromisoformat(request.args.get("to", ""))
+            except ValueError:
+                return _error(400, "date_range_required")
+            if end < start or (end - start).days > MAX_ANALYTICS_DAYS:
+                return _error(400, "date_range_required")
+            tracker_store = request.app.ctx.agent.tracker_store
+            engine = getattr(tracker_store, "engine", None)
+            if engine is None:
+                return _error(503, "store_unavailable")
+            result = await _blocking(analytics.report, engine, default_store(), start, end)
+            if request.args.get("format") == "csv":
+                lines = io.StringIO()
+                csv.writer(lines).writerows(analytics.csv_rows(result))
+                return response.text(lines.getvalue(), content_type="text/csv; charset=utf-8", headers={
+                    "Content-Disposition": f'attachment; filename="assistant-{start}-{end}.csv"'})
+            return response.json(result)
 
         @assist_bp.route("/openapi.json", methods=["GET"])
         async def openapi(request: Request) -> HTTPResponse:

@@ -1,6 +1,10 @@
 """The REST channel (POST /webhooks/rest/webhook), Rasa's `rest` with the doors closed.
 
-    {"sender": "...", "message": "...", "metadata": {"driver_token": "<JWT>"}} → [{"recipient_id", "text", ...}]
+    {"sender": "...", "message": "...", "metadata": {"driver_token": "<JWT>"}, "message_id": optional}
+        → [{"recipient_id", "text", ...}]
+
+A client that retries a turn after a transport failure sends the same `message_id`: it gets the
+replies of the turn that ran, and the message is not handled twice (server.shared_state.TurnReplies).
 
 What it adds to Rasa's RestInput: a body that is not that shape gets 400 (not a 500 with a stack
 trace); size and rate limits per sender and per client address (413 / 429, with the reply a
@@ -22,11 +26,15 @@ from sanic.response import HTTPResponse
 from consignment.content import message
 from consignment.identity import TOKEN_METADATA_KEY
 from server.inbound import InboundGuard, client_address, offered_payloads
+from server.shared_state import TurnReplies, redis_client
 
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 128
 MAX_TOKEN_CHARS = 4096
+MAX_MESSAGE_ID_CHARS = 64
+# how long a retry waits for the same turn still running elsewhere before it runs it again
+RETRY_WAIT_S = 30.0
 
 
 def driver_metadata(metadata: Any) -> Dict[str, str]:
@@ -45,6 +53,7 @@ class DriverRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         rest_bp = Blueprint("driver_rest", __name__)
         guards: Dict[int, InboundGuard] = {}
+        turns = TurnReplies(redis_client())
 
         def guard_for(request: Request) -> InboundGuard:
             domain = request.app.ctx.agent.domain
@@ -76,15 +85,27 @@ class DriverRestInput(RestInput):
             refusal = await guard.refusal(self.name(), sender, address, text)
             if refusal:
                 return reply(sender, refusal.key, refusal.status)
+            message_id = body.get("message_id")
+            if not (isinstance(message_id, str) and 0 < len(message_id) <= MAX_MESSAGE_ID_CHARS):
+                message_id = None
+            if message_id and not await turns.begin(sender, message_id):
+                done = await turns.replies(sender, message_id, RETRY_WAIT_S)
+                if done is not None:  # the retry of a turn that ran: its replies, not a second run
+                    return response.json(done)
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(UserMessage(
                     guard.driver_text(text), collector, sender,
                     input_channel=self.name(), metadata=driver_metadata(body.get("metadata")),
+                    message_id=message_id,
                 ))
             except Exception as error:  # never a trace to the client
                 logger.error("rest: the message could not be handled (%s)", type(error).__name__)
+                if message_id:
+                    await turns.abandon(sender, message_id)
                 return reply(sender, "unavailable", 503)
+            if message_id:
+                await turns.finish(sender, message_id, collector.messages)
             return response.json(collector.messages)
 
         return rest_bp

@@ -54,3 +54,85 @@ def redis_client():
 def shared_limiter() -> Optional[RedisWindowLimiter]:
     client = redis_client()
     return RedisWindowLimiter(client) if client is not None else None
+
+
+class TurnReplies:
+    """A REST turn's replies by its client-given message id, so that a client retrying a turn
+    that failed at the transport gets the replies of the turn that ran instead of running it
+    twice. In Redis when REDIS_URL is set (any replica may get the retry), else in memory."""
+
+    PENDING = "pending"
+
+    def __init__(self, client=None, ttl_s: int = 600) -> None:
+        self.client = client
+        self.ttl_s = ttl_s
+        self._memory: dict = {}
+
+    @staticmethod
+    def _key(sender: str, message_id: str) -> str:
+        return f"turn:{sender}:{message_id}"
+
+    async def begin(self, sender: str, message_id: str) -> bool:
+        """True when this turn is new and now ours to run."""
+        key = self._key(sender, message_id)
+        if self.client is None:
+            self._forget_old()
+            if key in self._memory:
+                return False
+            self._memory[key] = (time.monotonic(), self.PENDING)
+            return True
+        try:
+            return bool(await self.client.set(key, self.PENDING, nx=True, ex=self.ttl_s))
+        except Exception:  # Redis down: run the turn (a retry may then run twice)
+            return True
+
+    async def finish(self, sender: str, message_id: str, replies: list) -> None:
+        import json
+
+        key = self._key(sender, message_id)
+        if self.client is None:
+            self._memory[key] = (time.monotonic(), json.dumps(replies))
+            return
+        try:
+            await self.client.set(key, json.dumps(replies), ex=self.ttl_s)
+        except Exception:
+            pass
+
+    async def abandon(self, sender: str, message_id: str) -> None:
+        key = self._key(sender, message_id)
+        if self.client is None:
+            self._memory.pop(key, None)
+            return
+        try:
+            await self.client.delete(key)
+        except Exception:
+            pass
+
+    async def replies(self, sender: str, message_id: str, wait_s: float) -> Optional[list]:
+        """The stored replies of a turn that ran (waiting while it still runs), or None."""
+        import asyncio
+        import json
+
+        key = self._key(sender, message_id)
+        deadline = time.monotonic() + wait_s
+        while True:
+            if self.client is None:
+                value = (self._memory.get(key) or (0, None))[1]
+            else:
+                try:
+                    raw = await self.client.get(key)
+                except Exception:
+                    return None
+                value = raw.decode() if isinstance(raw, bytes) else raw
+            if value is None:
+                return None
+            if value != self.PENDING:
+                return json.loads(value)
+            if time.monotonic() > deadline:
+                return None
+            await asyncio.sleep(0.1)
+
+    def _forget_old(self) -> None:
+        cutoff = time.monotonic() - self.ttl_s
+        for key in [k for k, (at, _) in self._memory.items() if at < cutoff]:
+            del self._memory[key]

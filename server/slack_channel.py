@@ -48,6 +48,7 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from consignment import settings
+from server.shared_state import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,47 @@ class SeenCache:
                 self._entries[key] = now
                 self._entries.move_to_end(key)
         self._prune()
+
+    async def seen_before(self, key: str) -> bool:
+        return key in self
+
+    async def claim(self, *keys: Optional[str]) -> bool:
+        """True the first time any of these keys comes (and all are remembered from then on)."""
+        keys = tuple(key for key in keys if key)
+        first = not any(key in self for key in keys)
+        self.add(*keys)
+        return first
+
+
+class RedisSeen:
+    """SeenCache's memory in Redis, for several Rasa processes: whichever process gets a
+    delivery first answers it, atomically (one Lua script: check and mark in one step)."""
+
+    _CLAIM = """
+local first = 1
+for i, key in ipairs(KEYS) do
+  if redis.call('SET', key, '1', 'NX', 'EX', tonumber(ARGV[1])) == false then first = 0 end
+end
+return first
+"""
+
+    def __init__(self, client, ttl_s: int = SEEN_TTL_S) -> None:
+        self.client = client
+        self.ttl_s = ttl_s
+        self._claim = client.register_script(self._CLAIM)
+
+    @staticmethod
+    def _key(key: str) -> str:
+        return f"slack-seen:{key}"
+
+    async def seen_before(self, key: str) -> bool:
+        return bool(await self.client.exists(self._key(key)))
+
+    async def claim(self, *keys: Optional[str]) -> bool:
+        keys = [self._key(key) for key in keys if key]
+        if not keys:
+            return True
+        return bool(await self._claim(keys=keys, args=[self.ttl_s]))
 
 
 class StaffSlackBot(SlackBot):
@@ -212,7 +254,8 @@ class StaffSlackInput(SlackInput):
             self._background_tasks = set()
         self.api_url = _api_url(api_url)
         self.answer_all_in = frozenset(answer_all_in)
-        self.seen = SeenCache()
+        client = redis_client()  # several processes: Redis; one: memory
+        self.seen = RedisSeen(client) if client is not None else SeenCache()
 
     # ── authenticity ─────────────────────────────────────────────────────────
     def authenticity_problem(self, request: Request) -> Optional[str]:
@@ -321,22 +364,20 @@ class StaffSlackInput(SlackInput):
         event_id = payload.get("event_id")
         event_key = f"event:{event_id}" if event_id else None
         retry = request.headers.get("X-Slack-Retry-Num")
-        if event_key and event_key in self.seen:
+        if event_key and await self.seen.seen_before(event_key):
             logger.info("Slack event %s delivered again (retry %s): already handled", event_id, retry)
             return response.text("", headers={"X-Slack-No-Retry": "1"})
         reason = self.skip_reason(payload, event)
         if reason:
             logger.debug("Slack event %s not answered: %s", event_id, reason)
-            self.seen.add(event_key)
+            await self.seen.claim(event_key)
             return response.text("")
         keys = self.message_keys(event)
-        if any(key in self.seen for key in keys):
+        if not await self.seen.claim(event_key, *keys):  # a retry, or the same message's other event
             logger.info("Slack message %s in %s already answered (event %s)", event.get("ts"), event.get("channel"), event_id)
-            self.seen.add(event_key)
-            return response.text("")
+            return response.text("", headers={"X-Slack-No-Retry": "1"})
         bot_user_ids = self._bot_user_ids(payload)
         text = self.clean_text(event["text"], bot_user_ids)
-        self.seen.add(event_key, *keys)
         if not text:
             return response.text("")
         channel = event["channel"]
@@ -365,9 +406,8 @@ class StaffSlackInput(SlackInput):
             return response.text("")
         key = payload.get("trigger_id") or payload["actions"][0].get("action_ts")
         key = f"interaction:{key}" if key else None
-        if key and key in self.seen:
+        if key and not await self.seen.claim(key):
             return response.text("")
-        self.seen.add(key)
         message = payload.get("message") or {}
         self._dispatch(
             on_new_message, str(text)[:MAX_TEXT], user, channel, message.get("thread_ts") or message.get("ts"),

@@ -8,9 +8,12 @@ tracker endpoint, an agent's transcript — sees the redacted copy. A configured
 """
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Dict, Iterable, List, Optional, Text
+
+import sqlalchemy as sa
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -36,18 +39,50 @@ def redact(value: Any) -> Any:
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
+    """Rasa's SQL tracker store, redacting what it writes, and off the event loop.
+
+    Rasa 3.6's SQL store runs synchronous SQLAlchemy on the event loop: while one tracker is read
+    or written, every other driver waits. Here each read and write runs in a worker thread (each
+    with its own session), so the loop keeps answering; the events table gets the index its
+    per-conversation queries need.
+    """
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if kwargs.get("dialect", "sqlite") == "sqlite" and kwargs.get("db"):
             Path(kwargs["db"]).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(*args, **kwargs)
+        _ensure_index(self.engine, self.SQLEvent.__table__)
+
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        events = await asyncio.to_thread(self._stored_events, sender_id, fetch_events_from_all_sessions)
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
+
+    def _stored_events(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> List[Dict[str, Any]]:
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions).all()
+            return [json.loads(row.data) for row in rows]
+
+    async def keys(self) -> Iterable[Text]:
+        return await asyncio.to_thread(self._sender_ids)
+
+    def _sender_ids(self) -> List[Text]:
+        with self.session_scope() as session:
+            return [sender_id for (sender_id,) in session.query(self.SQLEvent.sender_id).distinct().all()]
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        stored = await asyncio.to_thread(self._store_new_events, tracker)
+        if self.event_broker is not None:  # the broker gets what the store keeps, in order
+            for data in stored:
+                self.event_broker.publish({"sender_id": tracker.sender_id, **data})
+
+    def _store_new_events(self, tracker: DialogueStateTracker) -> List[Dict[str, Any]]:
+        stored = []
         with self.session_scope() as session:
-            new_events = list(self._additional_events(session, tracker))
-            for event in new_events:
+            for event in self._additional_events(session, tracker):
                 data = redact(event.as_dict())
-                if self.event_broker is not None:  # the broker gets what the store keeps
-                    self.event_broker.publish({"sender_id": tracker.sender_id, **data})
+                stored.append(data)
                 session.add(
                     self.SQLEvent(
                         sender_id=tracker.sender_id,
@@ -59,3 +94,20 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                     )
                 )
             session.commit()
+        return stored
+
+
+def _ensure_index(engine, events) -> None:
+    """(sender_id, type_name, timestamp): a conversation's events, its latest session start,
+    and — for the CS lead's numbers — events of one type in a time range. Several processes
+    may start together: an index another one just created is fine."""
+    indexes = (
+        sa.Index("ix_events_sender_type_time", events.c.sender_id, events.c.type_name, events.c.timestamp),
+        sa.Index("ix_events_type_time", events.c.type_name, events.c.timestamp),
+        sa.Index("ix_events_action_time", events.c.action_name, events.c.timestamp),  # e.g. the Q3 outcomes
+    )
+    for each in indexes:
+        try:
+            each.create(engine, checkfirst=True)
+        except sa.exc.SQLAlchemyError:
+            pass

@@ -15,7 +15,7 @@ os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        pytest.fail("run scripts/install_browser.sh")
+        pytest.fail("run scripts/install_packages.sh browser")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

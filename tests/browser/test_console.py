@@ -1,6 +1,6 @@
 """The agent console in a real headless Chromium (Debian's /usr/bin/chromium), against the live servers.
 
-Playwright never downloads a browser here: scripts/install_browser.sh installs the system one.
+Playwright never downloads a browser here: scripts/install_packages.sh browser installs the system one.
 """
 from __future__ import annotations
 

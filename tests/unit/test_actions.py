@@ -58,6 +58,7 @@ def tracker(
 
 
 RESPONSES = KoreanResponseGenerator(domain=DOMAIN)
+RATING = "안내가 도움이 되셨나요?"
 
 
 def said(dispatcher: CollectingDispatcher) -> List[str]:
@@ -88,7 +89,20 @@ def slot_events(events) -> Dict[str, Any]:
 
 async def test_q1_gives_the_articles_definition():
     texts, _, _ = await run(ActionExplainConsignmentCall(), tracker("위탁콜이 뭐예요", "ask_consignment_call"))
-    assert texts == ["위탁콜은 카카오가 발주한 콜을 CNMP(콜마너파트너사) 프로그램을 사용하는 기사가 배정받는 콜을 말합니다."]
+    assert texts == ["위탁콜은 카카오가 발주한 콜을 CNMP(콜마너파트너사) 프로그램을 사용하는 기사가 배정받는 콜을 말합니다.", RATING]
+
+
+async def test_an_answer_that_ends_a_topic_offers_the_rating_buttons_once():
+    _, _, dispatcher = await run(ActionExplainConsignmentCall(), tracker("위탁콜이 뭐예요", "ask_consignment_call"))
+    offers = [m for m in dispatcher.messages if m.get("response") == "utter_rate_answer"]
+    assert len(offers) == 1
+
+
+async def test_no_rating_buttons_in_the_middle_of_a_form():
+    a_tracker = tracker("위탁콜이 뭐예요", "ask_consignment_call")
+    a_tracker.active_loop = {"name": "restriction_form"}
+    _, _, dispatcher = await run(ActionExplainConsignmentCall(), a_tracker)
+    assert "utter_rate_answer" not in [m.get("response") for m in dispatcher.messages]
 
 
 async def test_q1_adds_the_partner_driver_line_when_asked_who_drives():
@@ -323,6 +337,7 @@ async def test_a_suspended_driver_hears_the_wait_line_and_the_suspension_reason(
     assert texts == [
         WAIT,
         f"기다려주셔서 감사합니다. 기사님께서는 카카오 T에서 {reason} 사유로 계정이 정지되어 콜마너에서도 콜수락이 제한되고 있습니다.",
+        RATING,
     ]
 
 

@@ -1,0 +1,152 @@
+"""Concurrent Q3 conversations with driver tokens over the REST channel: the load of the CS
+centre's evening peak, for `make benchmark` and `make load-fault`.
+
+Each conversation is one demo driver's Q3 (콜마너 restriction report → Kakao → name → phone),
+four turns in order; many run at once. A turn that fails at the transport (connection refused
+or reset, timeout, a 502/503 from the load balancer or the apology of a server whose database is
+down) is retried with the same `message_id`, so the server runs it at most once
+(server/rest_channel.py). Every reply is checked: the driver's own answer at the end, never
+another driver's, never a stack trace.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import aiohttp
+
+from consignment.identity import mint_driver_token
+
+# fixtures/admin/: what each demo driver's Q3 must end with (a reason only for the suspended)
+DRIVERS = {
+    "D-1001": ("김민수", "010-1234-5678", "운행 중 사고 발생 후 미신고"),
+    "D-1002": ("이영희", "010-2345-6789", "특정 고객님의 요청으로"),
+    "D-1003": ("박철수", "010-3456-7890", "배차 제한 내역이 없습니다"),
+    "D-1004": ("최지훈", "010-4567-8901", "특정 고객님의 요청으로"),
+    "D-1005": ("정수진", "010-5678-9012", "음주 의심 신고에 따른 조사"),
+    "D-1006": ("한동욱", "010-6789-0123", "특정 고객님의 요청으로"),
+    "D-1007": ("오세영", "010-7890-1234", "배차 제한 내역이 없습니다"),
+}
+SUSPENDED = ("D-1001", "D-1005")
+REPORT = "콜마너에서 콜 수락이 안 돼요 발주사 정책 때문이래요"
+TRACE_MARKS = ("Traceback", 'File "/', "Exception")
+RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+
+
+@dataclass
+class Turn:
+    sender: str
+    text: str
+    message_id: str
+    started: float
+    seconds: float
+    replies: List[dict]
+    attempts: int
+
+
+@dataclass
+class Conversation:
+    sender: str
+    driver_id: str
+    turns: List[Turn] = field(default_factory=list)
+    error: Optional[str] = None
+
+    @property
+    def final_text(self) -> str:
+        return " ".join(r.get("text", "") for r in (self.turns[-1].replies if self.turns else []))
+
+    def problems(self) -> List[str]:
+        found = []
+        if self.error:
+            found.append(self.error)
+        expected = DRIVERS[self.driver_id][2]
+        if expected not in self.final_text:
+            found.append(f"{self.sender}: expected “{expected}”, got “{self.final_text[:100]}”")
+        for turn in self.turns:
+            text = " ".join(r.get("text", "") for r in turn.replies)
+            if any(mark in text for mark in TRACE_MARKS):
+                found.append(f"{self.sender}: a trace in a reply")
+            if any(r.get("recipient_id") not in (None, self.sender) for r in turn.replies):
+                found.append(f"{self.sender}: a reply addressed to someone else")
+            for other in SUSPENDED:  # another driver's suspension reason: a leak
+                if other != self.driver_id and DRIVERS[other][2] in text:
+                    found.append(f"{self.sender}: {other}'s reason reached {self.driver_id}")
+        return found
+
+
+@dataclass
+class LoadResult:
+    conversations: List[Conversation]
+    seconds: float
+
+    @property
+    def turns(self) -> List[Turn]:
+        return [t for c in self.conversations for t in c.turns]
+
+    def summary(self) -> Dict[str, float]:
+        latencies = sorted(t.seconds for t in self.turns)
+        return {
+            "conversations": len(self.conversations),
+            "messages": len(latencies),
+            "seconds": round(self.seconds, 1),
+            "msg_per_s": round(len(latencies) / self.seconds, 1) if self.seconds else 0.0,
+            "p50_ms": round(1000 * statistics.median(latencies)) if latencies else 0,
+            "p95_ms": round(1000 * latencies[int(0.95 * (len(latencies) - 1))]) if latencies else 0,
+            "retried_turns": sum(1 for t in self.turns if t.attempts > 1),
+            "failed_conversations": sum(1 for c in self.conversations if c.problems()),
+        }
+
+
+async def _turn(session: aiohttp.ClientSession, url: str, sender: str, text: str, token: str,
+                retry_for_s: float) -> Turn:
+    message_id = uuid.uuid4().hex
+    body = {"sender": sender, "message": text, "metadata": {"driver_token": token}, "message_id": message_id}
+    started = time.monotonic()
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            async with session.post(f"{url}/webhooks/rest/webhook", json=body) as answer:
+                if answer.status == 200:
+                    return Turn(sender, text, message_id, started, time.monotonic() - started, await answer.json(), attempts)
+                failure = f"HTTP {answer.status}: {(await answer.text())[:120]}"
+                if answer.status not in RETRYABLE_STATUS:
+                    raise RuntimeError(failure)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            failure = f"{type(error).__name__}"
+        if time.monotonic() - started > retry_for_s:
+            raise RuntimeError(f"gave up after {attempts} attempts ({failure})")
+        await asyncio.sleep(min(0.25 * attempts, 2.0) + random.random() * 0.2)
+
+
+async def _conversation(session, url: str, number: int, secret: str, retry_for_s: float) -> Conversation:
+    driver_id = list(DRIVERS)[number % len(DRIVERS)]
+    name, phone, _ = DRIVERS[driver_id]
+    conversation = Conversation(f"load-{uuid.uuid4().hex[:12]}", driver_id)
+    token = mint_driver_token(driver_id, secret)
+    try:
+        for text in (REPORT, "네 카카오요", name, phone):
+            conversation.turns.append(await _turn(session, url, conversation.sender, text, token, retry_for_s))
+    except Exception as error:  # noqa: BLE001 (a failed conversation is a result)
+        conversation.error = f"{conversation.sender}: {error}"
+    return conversation
+
+
+async def run(url: str, conversations: int, concurrency: int, secret: str, retry_for_s: float = 120.0,
+              timeout_s: float = 60.0) -> LoadResult:
+    """`conversations` Q3 conversations, at most `concurrency` at a time."""
+    limit = asyncio.Semaphore(concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency * 2)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout_s)) as session:
+        async def one(number: int) -> Conversation:
+            async with limit:
+                return await _conversation(session, url, number, secret, retry_for_s)
+
+        started = time.monotonic()
+        done = await asyncio.gather(*(one(n) for n in range(conversations)))
+        return LoadResult(list(done), time.monotonic() - started)
