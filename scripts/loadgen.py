@@ -110,6 +110,8 @@ async def _turn(session: aiohttp.ClientSession, url: str, sender: str, text: str
     attempts = 0
     while True:
         attempts += 1
+        if attempts > 1:
+            body["retry"] = True  # the same message id: the server runs the turn at most once
         try:
             async with session.post(f"{url}/webhooks/rest/webhook", json=body) as answer:
                 if answer.status == 200:
@@ -124,14 +126,23 @@ async def _turn(session: aiohttp.ClientSession, url: str, sender: str, text: str
         await asyncio.sleep(min(0.25 * attempts, 2.0) + random.random() * 0.2)
 
 
+# "지금 배차 제한 내역을 조회할 수 없어": the lookup's database is down; a driver asks again later
+LOOKUP_UNAVAILABLE = "조회할 수 없어"
+MAX_RESTARTS = 5
+
+
 async def _conversation(session, url: str, number: int, secret: str, retry_for_s: float) -> Conversation:
     driver_id = list(DRIVERS)[number % len(DRIVERS)]
     name, phone, _ = DRIVERS[driver_id]
     conversation = Conversation(f"load-{uuid.uuid4().hex[:12]}", driver_id)
     token = mint_driver_token(driver_id, secret)
     try:
-        for text in (REPORT, "네 카카오요", name, phone):
-            conversation.turns.append(await _turn(session, url, conversation.sender, text, token, retry_for_s))
+        for _ in range(MAX_RESTARTS):
+            for text in (REPORT, "네 카카오요", name, phone):
+                conversation.turns.append(await _turn(session, url, conversation.sender, text, token, retry_for_s))
+            if LOOKUP_UNAVAILABLE not in conversation.final_text:
+                break
+            await asyncio.sleep(2 + random.random() * 3)  # told to try again later: the driver does
     except Exception as error:  # noqa: BLE001 (a failed conversation is a result)
         conversation.error = f"{conversation.sender}: {error}"
     return conversation

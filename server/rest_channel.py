@@ -3,8 +3,11 @@
     {"sender": "...", "message": "...", "metadata": {"driver_token": "<JWT>"}, "message_id": optional}
         → [{"recipient_id", "text", ...}]
 
-A client that retries a turn after a transport failure sends the same `message_id`: it gets the
-replies of the turn that ran, and the message is not handled twice (server.shared_state.TurnReplies).
+A client that retries a turn after a transport failure sends the same `message_id` (and
+`"retry": true`): it gets the replies of the turn that ran, and the message is not handled twice.
+The replies are kept in Redis for a while (server.shared_state.TurnReplies); a retry whose turn
+is not there (Redis restarted, the process that ran it was killed) is looked up in the stored
+conversation itself, the durable record of what ran.
 
 What it adds to Rasa's RestInput: a body that is not that shape gets 400 (not a 500 with a stack
 trace); size and rate limits per sender and per client address (413 / 429, with the reply a
@@ -19,6 +22,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -43,6 +47,27 @@ def driver_metadata(metadata: Any) -> Dict[str, str]:
     if isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_CHARS:
         return {TOKEN_METADATA_KEY: token}
     return {}
+
+
+async def stored_turn_replies(agent, sender: str, message_id: str) -> Optional[list]:
+    """The replies of the turn that handled `message_id`, from the stored conversation; None when
+    no such turn is stored (it never ran, or died before its events were saved)."""
+    tracker = await agent.tracker_store.retrieve(sender)
+    if tracker is None:
+        return None
+    replies, found = [], False
+    for event in tracker.events:
+        if isinstance(event, UserUttered):
+            if found:
+                break
+            found = event.message_id == message_id
+        elif found and isinstance(event, BotUttered):
+            message = {"recipient_id": sender, "text": event.text}
+            for key in ("buttons", "custom", "image", "attachment"):
+                if (event.data or {}).get(key):
+                    message[key] = event.data[key]
+            replies.append(message)
+    return replies if found else None
 
 
 class DriverRestInput(RestInput):
@@ -92,6 +117,16 @@ class DriverRestInput(RestInput):
                 done = await turns.replies(sender, message_id, RETRY_WAIT_S)
                 if done is not None:  # the retry of a turn that ran: its replies, not a second run
                     return response.json(done)
+            if message_id and body.get("retry") is True:
+                try:
+                    stored = await stored_turn_replies(request.app.ctx.agent, sender, message_id)
+                except Exception as error:  # the conversation store is down: the turn fails
+                    logger.error("rest: the retried turn could not be looked up (%s)", type(error).__name__)
+                    await turns.abandon(sender, message_id)
+                    return reply(sender, "unavailable", 503)
+                if stored is not None:
+                    await turns.finish(sender, message_id, stored)
+                    return response.json(stored)
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(UserMessage(

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Text
 
 import sqlalchemy as sa
 
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+from rasa.shared.exceptions import RasaException
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from consignment.identity import TOKEN_METADATA_KEY
 from consignment.phone import mask_phone_numbers_in
+
+logger = logging.getLogger(__name__)
 
 REDACTED = "[redacted]"
 
@@ -111,3 +115,33 @@ def _ensure_index(engine, events) -> None:
             each.create(engine, checkfirst=True)
         except sa.exc.SQLAlchemyError:
             pass
+
+
+class ConversationsUnavailable(RasaException):
+    """The conversation database cannot be reached: the turn fails, and the channel apologises."""
+
+
+def _never_from_memory(method_name: str):
+    """FailSafeTrackerStore's method, without its fall-back to an empty in-memory tracker."""
+    original = getattr(FailSafeTrackerStore, method_name)
+
+    async def without_fallback(self, *args: Any, **kwargs: Any):
+        try:
+            return await getattr(self._tracker_store, method_name)(*args, **kwargs)
+        except Exception as error:
+            logger.error("conversation store unavailable (%s): the turn fails, nothing is made up",
+                         type(error).__name__)
+            raise ConversationsUnavailable(type(error).__name__) from error
+
+    without_fallback.__wrapped__ = original  # type: ignore[attr-defined]
+    return without_fallback
+
+
+def install() -> None:
+    """Rasa wraps the configured tracker store in FailSafeTrackerStore, which — when the database
+    is down — hands out an empty in-memory conversation and keeps the turn there: the driver
+    mid-Q3 would be answered as a stranger and their answers lost. With PostgreSQL down a turn
+    must fail (the channel says sorry, the client may retry), never continue from nothing."""
+    for name in ("retrieve", "retrieve_full_tracker", "save"):
+        if not hasattr(getattr(FailSafeTrackerStore, name), "__wrapped__"):
+            setattr(FailSafeTrackerStore, name, _never_from_memory(name))

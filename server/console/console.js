@@ -5,6 +5,8 @@
  * API: POST /webhooks/assist/{suggest,lookup,feedback}, GET /webhooks/assist/intents,
  * GET /webhooks/assist/handoffs, POST /webhooks/assist/handoffs/<id>/{take,reply,resolve}, all with
  * `Authorization: Bearer <agent token>`; errors are {"error": "<Korean message>"}.
+ * A taken handoff gets live suggestions (실시간 추천): one POST suggest per new driver message in
+ * the polled transcript, with the conversation id; a script line goes into the reply box, never sent.
  */
 (function () {
   "use strict";
@@ -67,14 +69,16 @@
     resolveNo: $("resolve-no"), handoffState: $("handoff-state"), detailAsked: $("detail-asked"),
     detailAskedEmpty: $("detail-asked-empty"), detailSlots: $("detail-slots"), detailSlotsEmpty: $("detail-slots-empty"),
     transcript: $("transcript"), transcriptEmpty: $("transcript-empty"), replyForm: $("reply-form"),
-    reply: $("reply"), replyButton: $("reply-button"), replyState: $("reply-state")
+    reply: $("reply"), replyButton: $("reply-button"), replyState: $("reply-state"),
+    whisperState: $("whisper-state"), whisperCards: $("whisper-cards")
   };
   var verdictButtons = Array.prototype.slice.call(document.querySelectorAll("[data-verdict]"));
 
   var state = {
     card: null, suggestSeq: 0, lookupSeq: 0, intentsFor: null, verdict: null,
     handoffs: [], selected: null, handoffSeq: 0, handoffBusy: false, handoffAgain: false, handoffsLoaded: false,
-    actionBusy: false, replyBusy: false, transcriptKey: null
+    actionBusy: false, replyBusy: false, transcriptKey: null,
+    whisper: {}, whisperSeq: 0, whisperRendered: null, replyDraft: null
   };
 
   /* ---------- small DOM helpers (text only) ---------- */
@@ -631,6 +635,7 @@
         return h && typeof h.handoff_id === "string";
       }) : [];
       state.handoffsLoaded = true;
+      pruneWhisper();
       el.handoffUpdated.textContent = "갱신 " + clock(new Date());
       renderHandoffs();
     }, function (error) {
@@ -752,8 +757,7 @@
     el.handoffBody.hidden = false;
     var packet = packetOf(handoff);
     var status = statusOf(handoff);
-    var me = myAgentId();
-    var mine = handoff.status === "taken" && (!me || !handoff.agent_id || handoff.agent_id === me);
+    var mine = isMine(handoff);
 
     el.detailSummary.textContent = packet.summary || "요약 없음";
     el.detailConversation.textContent = String(handoff.conversation_id || "");
@@ -790,6 +794,7 @@
     el.detailSlotsEmpty.hidden = slotNames.length > 0;
 
     renderTranscript(handoff);
+    updateWhisper(handoff, mine);
 
     var busy = state.actionBusy;
     el.takeButton.disabled = busy || handoff.status !== "open";
@@ -803,6 +808,11 @@
     el.reply.placeholder = mine ? "기사님께 보낼 메시지"
       : handoff.status === "open" ? "맡기를 누르면 답장할 수 있습니다"
         : (handoff.agent_id || "다른 상담사") + " 상담사가 진행 중입니다";
+  }
+
+  function isMine(handoff) {
+    var me = myAgentId();
+    return handoff.status === "taken" && (!me || !handoff.agent_id || handoff.agent_id === me);
   }
 
   function renderTranscript(handoff) {
@@ -908,6 +918,7 @@
     setBusy(el.replyButton, true, "보내는 중…", "보내기");
     setStateLine(el.replyState, "reply-state", "");
     call("POST", handoffPath(handoff, "reply"), { text: text }).then(function (data) {
+      whisperReplySent(handoff, text);
       if (el.reply.value.trim() === text) el.reply.value = "";
       if (!Array.isArray(handoff.transcript)) handoff.transcript = [];
       handoff.transcript.push({ from: "agent", text: text, timestamp: Date.now() / 1000 });
@@ -932,6 +943,297 @@
     el.conversation.value = String(handoff.conversation_id || "");
     el.message.focus();
     suggest();
+  }
+
+  /* ---------- live suggestions (실시간 추천) for a taken handoff ----------
+   * Once the agent has taken a conversation, each new driver message in the polled transcript gets
+   * its own suggestion (POST suggest with the conversation id: the server reads the driver's
+   * conversation and never writes to it). Which message was already suggested for is remembered per
+   * handoff, so a poll that brings nothing new costs no request. */
+
+  var WHISPER_KEEP = 5;
+  // domain.yml forms and their requested slots, consignment/assist.py q3_step, in the agent's words
+  var FORM_LABELS = { restriction_form: "배차 제한 확인 (발주사 확인 · 본인확인)" };
+  var REQUESTED_LABELS = {
+    ordering_company: "발주사 확인", driver_name: "기사님 성함", phone_number: "휴대폰 번호", call_type: "콜타입"
+  };
+  var Q3_STEP_LABELS = {
+    ordering_company: "탐색 — 발주사가 카카오 모빌리티인지 확인",
+    other_company: "발주사가 다른 업체 — 해당 업체로 문의 안내",
+    driver_name: "본인확인 — 성함 확인",
+    phone_number: "본인확인 — 휴대폰 번호 확인",
+    lookup: "본인확인 완료 — 어드민 조회"
+  };
+
+  function latestDriverLine(handoff) {
+    var lines = Array.isArray(handoff.transcript) ? handoff.transcript : [];
+    for (var i = lines.length - 1; i >= 0; i--) {
+      var line = lines[i];
+      if (line && line.from === "driver" && typeof line.text === "string" && line.text.trim() && !isPayload(line.text)) {
+        return { text: line.text.trim(), timestamp: line.timestamp, key: String(line.timestamp) + "|" + line.text };
+      }
+    }
+    return null;
+  }
+
+  function whisperEntry(handoffId) {
+    if (!state.whisper[handoffId]) state.whisper[handoffId] = { key: null, cards: [], version: 0 };
+    return state.whisper[handoffId];
+  }
+
+  function pruneWhisper() {
+    var present = {};
+    state.handoffs.forEach(function (h) { present[h.handoff_id] = true; });
+    Object.keys(state.whisper).forEach(function (id) { if (!present[id]) delete state.whisper[id]; });
+  }
+
+  // Called on every render of the detail panel: asks for a suggestion only for a driver message not seen yet.
+  function updateWhisper(handoff, mine) {
+    if (!mine) {
+      renderWhisper(handoff, false);
+      return;
+    }
+    var latest = latestDriverLine(handoff);
+    var entry = whisperEntry(handoff.handoff_id);
+    if (latest && latest.key !== entry.key) {
+      entry.key = latest.key;
+      var item = { key: latest.key, message: latest.text, timestamp: latest.timestamp, card: null, error: null,
+                   pending: true, verdict: null, feedbackError: null, id: ++state.whisperSeq };
+      entry.cards.push(item);
+      if (entry.cards.length > WHISPER_KEEP) entry.cards.splice(0, entry.cards.length - WHISPER_KEEP);
+      entry.version++;
+      requestWhisper(handoff, entry, item);
+    }
+    renderWhisper(handoff, true);
+  }
+
+  function requestWhisper(handoff, entry, item) {
+    var body = { text: item.message };
+    if (handoff.conversation_id) body.conversation_id = String(handoff.conversation_id);
+    item.pending = true;
+    item.error = null;
+    call("POST", "suggest", body).then(function (card) {
+      item.card = card;
+    }, function (error) {
+      item.error = error;
+    }).then(function () {
+      item.pending = false;
+      entry.version++;
+      var selected = selectedHandoff();
+      if (selected && selected.handoff_id === handoff.handoff_id) renderWhisper(selected, true);
+    });
+  }
+
+  function stageText(conversation) {
+    if (!conversation) return "기사님 대화를 읽지 못했습니다 — 메시지만으로 추천했습니다";
+    var parts = [];
+    if (conversation.active_form) {
+      parts.push("진행 중: " + (FORM_LABELS[conversation.active_form] || conversation.active_form));
+    }
+    if (conversation.q3_step) {
+      parts.push("단계: " + (Q3_STEP_LABELS[conversation.q3_step] || conversation.q3_step));
+    } else if (conversation.requested_slot) {
+      parts.push("묻는 중: " + (REQUESTED_LABELS[conversation.requested_slot] || SLOT_LABELS[conversation.requested_slot] || conversation.requested_slot));
+    }
+    return parts.length ? parts.join(" · ") : "진행 중인 단계 없음 — 상담원 응대 중";
+  }
+
+  function renderWhisper(handoff, mine) {
+    var entry = state.whisper[handoff.handoff_id];
+    var renderKey = handoff.handoff_id + ":" + (mine ? "mine" : "other") + ":" + (entry ? entry.version : -1);
+    if (renderKey === state.whisperRendered) return;
+    state.whisperRendered = renderKey;
+    clear(el.whisperCards);
+    if (!mine) {
+      setStateLine(el.whisperState, "whisper-state", handoff.status === "open"
+        ? "맡기를 누르면 기사님 메시지마다 추천 답변이 여기에 표시됩니다." : "이 상담을 맡은 상담사에게만 추천이 표시됩니다.");
+      return;
+    }
+    if (!entry || !entry.cards.length) {
+      setStateLine(el.whisperState, "whisper-state", "기사님의 새 메시지가 오면 추천 답변이 자동으로 표시됩니다.");
+      return;
+    }
+    setStateLine(el.whisperState, "whisper-state", "");
+    for (var i = entry.cards.length - 1; i >= 0; i--) {
+      el.whisperCards.appendChild(whisperCard(handoff, entry.cards[i], i === entry.cards.length - 1));
+    }
+  }
+
+  function whisperCard(handoff, item, latest) {
+    var box = make("details", "whisper-card" + (latest ? " is-latest" : ""));
+    box.open = latest || !!item.expanded;
+    box.setAttribute("data-testid", "whisper-card");
+    box.setAttribute("data-latest", latest ? "true" : "false");
+    box.addEventListener("toggle", function () { if (!latest) item.expanded = box.open; });
+
+    var head = make("summary", "whisper-head");
+    var quote = make("span", "whisper-quote", item.message);
+    quote.setAttribute("data-testid", "whisper-message");
+    head.appendChild(quote);
+    var meta = make("span", "whisper-when");
+    var time = clock(parseTime(item.timestamp));
+    meta.textContent = (latest ? "최신 메시지" : "이전 메시지") + (time ? " · " + time : "");
+    head.appendChild(meta);
+    box.appendChild(head);
+
+    var body = make("div", "whisper-body");
+    box.appendChild(body);
+    if (item.pending) {
+      var wait = make("p", "whisper-pending", "추천을 불러오는 중…");
+      wait.setAttribute("data-testid", "whisper-pending");
+      body.appendChild(wait);
+      box.setAttribute("aria-busy", "true");
+      return box;
+    }
+    if (item.error || !item.card) {
+      var failure = make("div", "alert");
+      failure.setAttribute("data-testid", "whisper-error");
+      failure.appendChild(make("strong", "alert-title", item.error ? item.error.title : "오류"));
+      failure.appendChild(make("span", "alert-detail", item.error ? item.error.detail : "추천을 받지 못했습니다."));
+      body.appendChild(failure);
+      var retry = make("button", "btn btn-ghost btn-small", "다시 시도");
+      retry.type = "button";
+      retry.setAttribute("data-testid", "whisper-retry");
+      retry.addEventListener("click", function () {
+        var entry = whisperEntry(handoff.handoff_id);
+        item.pending = true;
+        entry.version++;
+        renderWhisper(handoff, true);
+        requestWhisper(handoff, entry, item);
+      });
+      body.appendChild(retry);
+      return box;
+    }
+
+    var card = item.card;
+    var intent = card.intent || {};
+    box.setAttribute("data-suggestion-id", String(card.suggestion_id || ""));
+    box.setAttribute("data-intent", String(intent.name || ""));
+
+    var top = make("div", "whisper-intent");
+    var summary = make("p", "whisper-summary", card.summary || "요약 없음");
+    summary.setAttribute("data-testid", "whisper-summary");
+    top.appendChild(summary);
+    var confidence = percent(intent.confidence);
+    var code = make("span", "whisper-code" + (confidence < 50 ? " is-low" : ""), (intent.name || "알 수 없음") + " · " + confidence + "%");
+    code.setAttribute("data-testid", "whisper-intent");
+    top.appendChild(code);
+    body.appendChild(top);
+
+    var facts = make("dl", "whisper-facts");
+    var callType = make("div");
+    callType.appendChild(make("dt", null, "콜타입"));
+    var callTypeValue = make("dd", card.call_type ? null : "is-unknown", card.call_type || "미확인");
+    callTypeValue.setAttribute("data-testid", "whisper-call-type");
+    callType.appendChild(callTypeValue);
+    facts.appendChild(callType);
+    var stage = make("div", "whisper-stage-box");
+    stage.appendChild(make("dt", null, "대화 단계"));
+    var stageValue = make("dd", null, stageText(card.conversation));
+    stageValue.setAttribute("data-testid", "whisper-stage");
+    stage.appendChild(stageValue);
+    facts.appendChild(stage);
+    body.appendChild(facts);
+
+    var next = make("div", "whisper-next");
+    next.appendChild(make("span", "whisper-next-label", "다음 단계"));
+    var nextText = make("p", "whisper-next-text", card.next_step || "—");
+    nextText.setAttribute("data-testid", "whisper-next-step");
+    next.appendChild(nextText);
+    body.appendChild(next);
+
+    var script = card.script || [];
+    if (script.length) {
+      var list = make("ol", "whisper-script");
+      list.setAttribute("aria-label", "추천 스크립트");
+      script.forEach(function (line, index) {
+        var text = line && typeof line.text === "string" ? line.text : "";
+        if (!text) return;
+        var row = make("li", "whisper-line");
+        row.setAttribute("data-testid", "whisper-line");
+        row.setAttribute("data-response", line.response ? String(line.response) : "");
+        row.appendChild(make("p", "whisper-line-text", text));
+        var insert = make("button", "btn btn-copy btn-insert", "답변란에 넣기");
+        insert.type = "button";
+        insert.setAttribute("data-testid", "whisper-insert");
+        insert.setAttribute("aria-label", (index + 1) + "번째 줄을 답변란에 넣기");
+        insert.addEventListener("click", function () { insertIntoReply(handoff, item, text); });
+        row.appendChild(insert);
+        list.appendChild(row);
+      });
+      body.appendChild(list);
+    } else {
+      body.appendChild(make("p", "muted", "정해진 스크립트가 없습니다. 다음 단계를 참고해 직접 답변해 주세요."));
+    }
+
+    var foot = make("div", "whisper-foot");
+    var reject = make("button", "btn btn-ghost btn-small", "안 맞음");
+    reject.type = "button";
+    reject.setAttribute("data-testid", "whisper-reject");
+    reject.disabled = item.verdict !== null;
+    reject.addEventListener("click", function () { whisperFeedback(handoff, item, "rejected"); });
+    foot.appendChild(reject);
+    var note = make("span", "whisper-verdict" + (item.feedbackError ? " is-error" : item.verdict ? " is-ok" : ""),
+      item.feedbackError ? "피드백 저장 실패: " + item.feedbackError
+        : item.verdict === "used" ? "사용함으로 기록됨"
+          : item.verdict === "edited" ? "수정함으로 기록됨"
+            : item.verdict === "rejected" ? "안 맞음으로 기록됨" : "");
+    note.setAttribute("data-testid", "whisper-verdict");
+    foot.appendChild(note);
+    body.appendChild(foot);
+    return box;
+  }
+
+  // A script line goes into the reply box (never sent from here); the suggestion counts as used, once.
+  function insertIntoReply(handoff, item, text) {
+    var selected = selectedHandoff();
+    if (!selected || selected.handoff_id !== handoff.handoff_id || el.reply.disabled) {
+      toast("이 상담을 맡은 뒤에 답변란에 넣을 수 있습니다.", "danger");
+      return;
+    }
+    var current = el.reply.value.replace(/\s+$/, "");
+    el.reply.value = current ? current + "\n" + text : text;
+    state.replyDraft = { handoffId: handoff.handoff_id, item: item, inserted: el.reply.value.trim() };
+    el.reply.focus();
+    try { el.reply.setSelectionRange(el.reply.value.length, el.reply.value.length); } catch (e) { /* not focusable */ }
+    setStateLine(el.replyState, "reply-state", "추천 문장을 넣었습니다. 확인 후 보내기를 누르세요.");
+    if (!item.verdict) whisperFeedback(handoff, item, "used");
+  }
+
+  // After a reply was sent: if it was built from a suggestion and changed before sending, "edited" (once).
+  function whisperReplySent(handoff, text) {
+    var draft = state.replyDraft;
+    state.replyDraft = null;
+    if (!draft || draft.handoffId !== handoff.handoff_id) return;
+    if (text !== draft.inserted && !draft.item.edited) whisperFeedback(handoff, draft.item, "edited");
+  }
+
+  function whisperFeedback(handoff, item, verdict) {
+    var card = item.card;
+    if (!card || !card.suggestion_id) return;
+    if (verdict === "used" || verdict === "rejected") {
+      if (item.verdict) return;
+      item.verdict = verdict;
+    } else if (verdict === "edited") {
+      item.edited = true;
+    }
+    item.feedbackError = null;
+    call("POST", "feedback", { suggestion_id: card.suggestion_id, verdict: verdict }).then(function () {
+      if (verdict === "edited") item.verdict = "edited";
+    }, function (error) {
+      item.feedbackError = error.title + ": " + error.detail;
+      if (verdict !== "edited") item.verdict = null;
+    }).then(function () {
+      var entry = state.whisper[handoff.handoff_id];
+      if (!entry) return;
+      entry.version++;
+      var selected = selectedHandoff();
+      if (selected && selected.handoff_id === handoff.handoff_id) renderWhisper(selected, isMine(selected));
+    });
+    var entry = state.whisper[handoff.handoff_id];
+    if (entry) entry.version++;
+    var selected = selectedHandoff();
+    if (selected && selected.handoff_id === handoff.handoff_id) renderWhisper(selected, isMine(selected));
   }
 
   /* ---------- events ---------- */
