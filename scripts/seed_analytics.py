@@ -113,6 +113,8 @@ def main() -> int:
     config = read_endpoint_config(str(ROOT / "endpoints.yml"), "tracker_store")
     if (config.kwargs.get("dialect") or "sqlite") != "sqlite":
         sys.exit("seed-analytics writes only into the embedded SQLite tracker store")
+    # the run's folder (ASSISTANT_VAR_DIR), as `make run` uses it
+    config.kwargs["db"] = str(settings.VAR_DIR / Path(config.kwargs.get("db", "conversations.db")).name)
     domain = Domain.load(str(ROOT / "domain.yml"))
     tracker_store = TrackerStore.create(config, domain)
     store = assist_store.AssistStore()

@@ -70,7 +70,7 @@
     detailAskedEmpty: $("detail-asked-empty"), detailSlots: $("detail-slots"), detailSlotsEmpty: $("detail-slots-empty"),
     transcript: $("transcript"), transcriptEmpty: $("transcript-empty"), replyForm: $("reply-form"),
     reply: $("reply"), replyButton: $("reply-button"), replyState: $("reply-state"),
-    whisperState: $("whisper-state"), whisperCards: $("whisper-cards")
+    whisperState: $("whisper-state"), whisperCards: $("whisper-cards"), whisperAnnounce: $("whisper-announce")
   };
   var verdictButtons = Array.prototype.slice.call(document.querySelectorAll("[data-verdict]"));
 
@@ -1014,6 +1014,10 @@
     item.error = null;
     call("POST", "suggest", body).then(function (card) {
       item.card = card;
+      var selected = selectedHandoff();
+      if (selected && selected.handoff_id === handoff.handoff_id && entry.cards[entry.cards.length - 1] === item) {
+        el.whisperAnnounce.textContent = "새 추천: " + (card.summary || "요약 없음");
+      }
     }, function (error) {
       item.error = error;
     }).then(function () {

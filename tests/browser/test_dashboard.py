@@ -103,6 +103,17 @@ def open_dashboard(page, assistant, token: str):  # noqa: F811
     return page
 
 
+def shows_numbers(page) -> None:
+    """The numbers are shown — or the test fails with the Korean error the page shows instead."""
+    from playwright.sync_api import expect
+
+    body, error = page.get_by_test_id("dashboard-body"), page.get_by_test_id("dashboard-error")
+    expect(body.or_(error)).to_be_visible()
+    if error.is_visible():
+        pytest.fail(f"the dashboard shows an error instead of the numbers: {error.inner_text()!r}")
+    expect(page.get_by_test_id("kpi-conversations")).not_to_have_attribute("data-value", "")
+
+
 def kpi(page, name: str) -> float:
     from playwright.sync_api import expect
 
@@ -139,7 +150,7 @@ def test_the_lead_sees_the_totals_of_the_conversations_made(page, assistant, lea
     from playwright.sync_api import expect
 
     open_dashboard(page, assistant, lead_token)
-    expect(page.get_by_test_id("dashboard-body")).to_be_visible()
+    shows_numbers(page)
     expect(page.get_by_test_id("range-to")).to_have_value(today())
     assert kpi(page, "conversations") >= 4
     assert kpi(page, "handoffs") >= 1
@@ -162,8 +173,7 @@ def test_the_daily_charts_are_drawn(page, assistant, lead_token, conversations):
     from playwright.sync_api import expect
 
     open_dashboard(page, assistant, lead_token)
-    expect(page.get_by_test_id("dashboard-body")).to_be_visible()
-    expect(page.get_by_test_id("kpi-conversations")).not_to_have_attribute("data-value", "")
+    shows_numbers(page)
     volume = chart_state(page, "chart-volume")
     rates = chart_state(page, "chart-rates")
     ratings = chart_state(page, "chart-ratings")
@@ -194,7 +204,7 @@ def test_the_csv_export_downloads_the_daily_rows(page, assistant, lead_token, co
     from playwright.sync_api import expect
 
     open_dashboard(page, assistant, lead_token)
-    expect(page.get_by_test_id("dashboard-body")).to_be_visible()
+    shows_numbers(page)
     start = page.get_by_test_id("range-from").input_value()
     with page.expect_download() as info:
         page.get_by_test_id("csv-button").click()
@@ -210,7 +220,7 @@ def test_a_chosen_range_is_what_the_server_is_asked_for(page, assistant, lead_to
     from playwright.sync_api import expect
 
     open_dashboard(page, assistant, lead_token)
-    expect(page.get_by_test_id("dashboard-body")).to_be_visible()
+    shows_numbers(page)
     with page.expect_request(lambda r: "/webhooks/assist/analytics?" in r.url and "from=" + today() in r.url) as asked:
         page.get_by_test_id("range-from").fill(today())
         page.get_by_test_id("range-apply").click()
@@ -224,8 +234,7 @@ def test_the_dashboard_fits_a_narrow_window(page, assistant, lead_token, convers
 
     page.set_viewport_size({"width": 390, "height": 844})
     open_dashboard(page, assistant, lead_token)
-    expect(page.get_by_test_id("dashboard-body")).to_be_visible()
-    expect(page.get_by_test_id("kpi-conversations")).not_to_have_attribute("data-value", "")
+    shows_numbers(page)
     assert chart_state(page, "chart-volume")["painted"] > 1000
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -289,7 +298,7 @@ def test_screenshot_of_a_month(page, assistant, lead_token, conversations):  # n
         assert seed_month(assistant.workdir) > 500
         marker.write_text("seeded\n")
     open_dashboard(page, assistant, lead_token)
-    expect(page.get_by_test_id("dashboard-body")).to_be_visible()
+    shows_numbers(page)
     assert kpi(page, "conversations") > 500
     volume = chart_state(page, "chart-volume")
     assert sum(1 for value in volume["datasets"][0]["data"] if value > 0) >= 29  # every seeded day
