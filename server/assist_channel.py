@@ -277,8 +277,7 @@ class AgentAssistInput(InputChannel):
                 return _error(400, "date_range_required")
             if end < start or (end - start).days > MAX_ANALYTICS_DAYS:
                 return _error(400, "date_range_required")
-            tracker_store = request.app.ctx.agent.tracker_store
-            engine = getattr(tracker_store, "engine", None)
+            engine = _events_engine(request.app.ctx.agent.tracker_store)
             if engine is None:
                 return _error(503, "store_unavailable")
             result = await _blocking(analytics.report, engine, default_store(), start, end)
@@ -304,8 +303,9 @@ class AgentAssistInput(InputChannel):
             path = (CONSOLE_DIR / name).resolve()
             if path.parent != CONSOLE_DIR or path.suffix not in CONSOLE_FILES or not path.exists():
                 return _error(404, "not_found")
-            return await response.file(path, mime_type=CONSOLE_FILES[path.suffix] + "; charset=utf-8",
-                                       headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
+            headers = CONSOLE_HEADERS if path.suffix == ".html" else {
+                "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+            return await response.file(path, mime_type=CONSOLE_FILES[path.suffix] + "; charset=utf-8", headers=headers)
 
         @assist_bp.route("/intents", methods=["GET"])
         @authenticated
@@ -313,6 +313,13 @@ class AgentAssistInput(InputChannel):
             return response.json({"intents": list(request.app.ctx.agent.domain.intents)})
 
         return assist_bp
+
+
+def _events_engine(tracker_store):
+    """The SQL engine of the tracker store, inside Rasa's wrappers (fail-safe, awaitable)."""
+    while not hasattr(tracker_store, "engine") and hasattr(tracker_store, "_tracker_store"):
+        tracker_store = tracker_store._tracker_store
+    return getattr(tracker_store, "engine", None)
 
 
 async def _conversation(agent, conversation_id: Optional[str]) -> Optional[Dict[str, Any]]:

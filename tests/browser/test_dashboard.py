@@ -85,13 +85,14 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="ko-KR",
                                   timezone_id="Asia/Seoul", reduced_motion="reduce", accept_downloads=True)
     context.set_default_timeout(TIMEOUT_MS)
+    # the page's Content-Security-Policy (the console's) refuses inline styles and eval: every refusal is kept
+    context.add_init_script("document.addEventListener('securitypolicyviolation', e => (window.__refused ="
+                            " window.__refused || []).push(e.violatedDirective + ' ' + e.blockedURI))")
     tab = context.new_page()
-    errors, refused = [], []
+    errors = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
-    # a Content-Security-Policy violation is reported on the console, not as a page error
-    tab.on("console", lambda message: refused.append(message.text)
-           if message.type == "error" and "Content Security Policy" in message.text else None)
     yield tab
+    refused = tab.evaluate("window.__refused || []")
     context.close()
     assert not errors, f"JavaScript errors on the dashboard: {errors}"
     assert not refused, f"Content-Security-Policy violations: {refused}"
@@ -107,11 +108,12 @@ def shows_numbers(page) -> None:
     """The numbers are shown — or the test fails with the Korean error the page shows instead."""
     from playwright.sync_api import expect
 
-    body, error = page.get_by_test_id("dashboard-body"), page.get_by_test_id("dashboard-error")
-    expect(body.or_(error)).to_be_visible()
+    shown = page.locator('[data-testid="dashboard-body"]:visible, [data-testid="dashboard-error"]:visible')
+    expect(shown).to_have_count(1, timeout=TIMEOUT_MS)
+    error = page.get_by_test_id("dashboard-error")
     if error.is_visible():
         pytest.fail(f"the dashboard shows an error instead of the numbers: {error.inner_text()!r}")
-    expect(page.get_by_test_id("kpi-conversations")).not_to_have_attribute("data-value", "")
+    expect(page.get_by_test_id("kpi-conversations")).not_to_have_attribute("data-value", "", timeout=TIMEOUT_MS)
 
 
 def kpi(page, name: str) -> float:

@@ -41,12 +41,17 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR",
                                   timezone_id="Asia/Seoul", reduced_motion="reduce")
     context.set_default_timeout(TIMEOUT_MS)
+    # the console's Content-Security-Policy (server/assist_channel.py): every refusal is kept
+    context.add_init_script("document.addEventListener('securitypolicyviolation', e => (window.__refused ="
+                            " window.__refused || []).push(e.violatedDirective + ' ' + e.blockedURI))")
     tab = context.new_page()
     errors = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
     yield tab
+    refused = tab.evaluate("window.__refused || []")
     context.close()
     assert not errors, f"JavaScript errors on the console page: {errors}"
+    assert not refused, f"Content-Security-Policy violations: {refused}"
 
 
 class Driver:
