@@ -1,5 +1,5 @@
 # Everything a developer runs. The README's two commands are `make run` and `make test`.
-.PHONY: run serve test setup train validate evaluate benchmark chat agent-token revoke-agent-token export-corrections screenshots fuzz zendesk-app cluster load-fault seed-analytics
+.PHONY: run serve test setup train validate evaluate benchmark chat agent-token lead-token revoke-agent-token export-corrections screenshots fuzz zendesk-app cluster load-fault seed-analytics
 
 run:            ## set up, train if needed, start both servers, chat in the terminal (demo mode)
 	scripts/run.sh
@@ -37,10 +37,13 @@ chat:           ## terminal chat with servers started by `make serve`
 agent-token:    ## [demo] an agent token for the console (needs the secret `make run` created)
 	ASSISTANT_DEMO_MODE=1 AGENT_TOKEN_SECRET=$$(cat var/demo_agent_token_secret) .venv/bin/python -m consignment.agent_auth A-DEMO
 
-screenshots:    ## refresh docs/widget.png and docs/console.png (the README's) from the browser tests
-	UPDATE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/browser -q -k "walkthrough or suspension_reason"
+lead-token:     ## [demo] a CS lead token for the dashboard (needs the secret `make run` created)
+	ASSISTANT_DEMO_MODE=1 AGENT_TOKEN_SECRET=$$(cat var/demo_agent_token_secret) .venv/bin/python -m consignment.agent_auth A-LEAD lead
 
-revoke-agent-token: ## make revoke-agent-token TOKEN=<agent token or its id>: it opens nothing from now on
+screenshots:    ## refresh docs/widget.png, docs/console.png and docs/dashboard.png (the README's) from the browser tests
+	UPDATE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/browser -q -k "walkthrough or suspension_reason or dashboard"
+
+revoke-agent-token: ## make revoke-agent-token TOKEN=<agent token or its id> [ASSIST_DB_URL=<the servers' store>]
 	@test -n "$(TOKEN)" || { echo "usage: make revoke-agent-token TOKEN=<agent token or its id>"; exit 2; }
 	.venv/bin/python -m consignment.assist_store revoke-agent-token "$(TOKEN)"
 

@@ -15,6 +15,7 @@ from consignment.handoff import (
     MISUNDERSTANDING,
     NOT_CONSIGNMENT,
     OTHER_CALL_TYPE,
+    RESET_AFTER_HANDOFF,
     handoff_packet,
 )
 from consignment.restriction import HANDOFF
@@ -52,14 +53,7 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
 
 
 def _reset_events() -> List[Dict]:
-    return [
-        ActiveLoop(None),
-        SlotSet("requested_slot", None),
-        SlotSet("triage", None),
-        SlotSet("form_retries", 0),
-        SlotSet("misunderstood", False),
-        SlotSet("phone_digest", None),
-    ]
+    return [ActiveLoop(None)] + [SlotSet(slot, value) for slot, value in RESET_AFTER_HANDOFF.items()]
 
 
 def handoff_reason(tracker: Tracker) -> str:

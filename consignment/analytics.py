@@ -93,8 +93,14 @@ def report(events_engine: sa.engine.Engine, assist: "store.AssistStore", start: 
             entry["messages"] += count
             if name == FALLBACK:
                 entry["fallbacks"] += count
-            if name in RATINGS:
-                entry[f"csat_{RATINGS[name]}"] += count
+        # a rating counts once a conversation and day, however often its button is sent
+        ratings: Counter = Counter()
+        for day_number, intent, count in conn.execute(
+            sa.select(day, events.c.intent_name, sa.func.count(sa.distinct(events.c.sender_id)))
+            .where(user, events.c.intent_name.in_(list(RATINGS))).group_by(day, events.c.intent_name)
+        ):
+            by_day[_date(day_number)][f"csat_{RATINGS[intent]}"] += count
+            ratings[RATINGS[intent]] += count
         unrecognised = Counter(
             (json.loads(data).get("text") or "").strip()[:200]
             for (data,) in conn.execute(sa.select(events.c.data).where(user, events.c.intent_name == FALLBACK))
@@ -127,8 +133,7 @@ def report(events_engine: sa.engine.Engine, assist: "store.AssistStore", start: 
         "top_unrecognised": [{"text": text, "count": count} for text, count in unrecognised.most_common(TOP_UNRECOGNISED) if text],
         "intents": dict(intents.most_common()),
         "q3_outcomes": {name: outcomes.get(name, 0) for name in Q3_OUTCOMES},
-        "csat": {"up": sum(intents.get(k, 0) for k, v in RATINGS.items() if v == "up"),
-                 "down": sum(intents.get(k, 0) for k, v in RATINGS.items() if v == "down")},
+        "csat": {"up": ratings.get("up", 0), "down": ratings.get("down", 0)},
         "suggestion_verdicts": {verdict: verdicts.get(verdict, 0) for verdict in store.VERDICTS},
         "reply_latency_ms": {"p50": _ms(_percentile(latencies, 0.5)), "p95": _ms(_percentile(latencies, 0.95)),
                              "replies": len(latencies)},

@@ -17,8 +17,8 @@ from consignment.regions import answer_lines
 from consignment.restriction import (
     ASK_AGAIN,
     HANDOFF,
+    OUTCOME_OF_RESTRICTION,
     RESPONSES,
-    RestrictionAnswer,
     other_call_types,
     triage_inquiry,
 )
@@ -44,7 +44,8 @@ def suggest(parse: Dict[str, Any], conversation: Optional[Dict[str, Any]] = None
     call_type = (named.get("call_type") or [spec.get("call_type")])[0]
     script = [line(r) for r in spec["script"]]
     next_step = spec["next_step"]
-    step = spec.get("response_step", "문의 재확인")
+    asking_again, guiding = config["response_order"]  # 문의 재확인 ▶ 콜타입별 상황에 따라 안내
+    step = spec.get("response_step", asking_again)
     references = [config["references"][key] for key in spec["references"]]
     state = _conversation_state(conversation)
 
@@ -61,7 +62,7 @@ def suggest(parse: Dict[str, Any], conversation: Optional[Dict[str, Any]] = None
             triage = config["triage"]["handoff" if other else "handoff_situation"]
             script = [line(r, call_type=call_type) for r in triage["script"]]
             next_step = triage["next_step"]
-            step = "콜타입별 상황에 따라 안내"
+            step = guiding
         else:
             call_type = CONSIGNMENT_CALL
     elif name == "ask_service_regions" and named.get("region"):
@@ -75,7 +76,7 @@ def suggest(parse: Dict[str, Any], conversation: Optional[Dict[str, Any]] = None
         shown = {s["response"] for s in script}
         script = script + [line(r) for r in q3["script"] if r not in shown]
         call_type = call_type or CONSIGNMENT_CALL
-        step = "콜타입별 상황에 따라 안내"
+        step = guiding
         references = references or [config["references"]["q3"]]
 
     return {
@@ -117,15 +118,6 @@ def _conversation_state(conversation: Optional[Dict[str, Any]]) -> Optional[Dict
     }
 
 
-# What the agent's lookup found, as the Q3 outcome the driver's chat would give (one map:
-# consignment.restriction.RESPONSES)
-_OUTCOMES = {
-    Restriction.SUSPENDED: RestrictionAnswer.SUSPENDED,
-    Restriction.CUSTOMER_BLOCKED: RestrictionAnswer.CUSTOMER_BLOCKED,
-    Restriction.NONE: RestrictionAnswer.NONE_ON_RECORD,
-}
-
-
 def lookup(repository: AdminRepository, driver_id: Optional[str] = None,
            phone: Optional[str] = None) -> Tuple[Optional[str], Dict[str, Any]]:
     """(driver id or None if unknown, result card). Raises AdminDataUnavailable on outage."""
@@ -133,7 +125,7 @@ def lookup(repository: AdminRepository, driver_id: Optional[str] = None,
     if driver is None:
         return None, {}
     restriction = repository.restriction(driver.driver_id)
-    outcome = RESPONSES[_OUTCOMES[restriction.status]]
+    outcome = RESPONSES[OUTCOME_OF_RESTRICTION[restriction.status]]
     values = {"reason": restriction.reason} if restriction.status == Restriction.SUSPENDED else {}
     return driver.driver_id, {
         "driver_id": driver.driver_id,

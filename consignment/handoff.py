@@ -22,6 +22,12 @@ ACTION_SERVER_UNAVAILABLE = "action_server_unavailable"
 # suspension lookup there, and no handoff queue either (staff are the agents).
 STAFF_CHANNELS = ("slack",)
 
+# What a handoff leaves behind, whoever does it (the action, or the Rasa server when the action
+# server is down): no form, no half-done inquiry, no digest of a phone number
+RESET_AFTER_HANDOFF = {
+    "requested_slot": None, "triage": None, "form_retries": 0, "misunderstood": False, "phone_digest": None,
+}
+
 SHARED_SLOTS = ("call_type", "partner_app", "ordering_company", "driver_name", "phone_number")
 
 

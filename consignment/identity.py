@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Optional
@@ -25,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 ALGORITHM = "HS256"
 TOKEN_METADATA_KEY = "driver_token"
+# a JWT anywhere in a text (a driver pasting their link into the chat): never stored
+_JWT = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
+TOKEN_MASK = "[token]"
 # After this many failed 본인확인 for one driver within the window, no lookup runs for that
 # driver until the window has passed (CONTRACT §4): an agent can still help.
 MAX_FAILED_CHECKS = 5
@@ -99,6 +103,10 @@ def mint_driver_token(
         secret,
         algorithm=ALGORITHM,
     )
+
+
+def mask_tokens_in(text: str) -> str:
+    return _JWT.sub(TOKEN_MASK, text)
 
 
 def phone_digest(phone: str, secret: Optional[str] = None) -> str:

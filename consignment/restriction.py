@@ -115,12 +115,16 @@ def answer_restriction_inquiry(
         logger.warning("restriction inquiry: failed-check store unavailable (%s)", type(outage).__name__)
         return RestrictionAnswer(RestrictionAnswer.UNAVAILABLE)
     logger.info("restriction inquiry: %s for %s", restriction.status, verified.driver_id)
-    if restriction.status == Restriction.SUSPENDED:
-        return RestrictionAnswer(RestrictionAnswer.SUSPENDED, reason=restriction.reason)
-    if restriction.status == Restriction.CUSTOMER_BLOCKED:
-        return RestrictionAnswer(RestrictionAnswer.CUSTOMER_BLOCKED)
-    return RestrictionAnswer(RestrictionAnswer.NONE_ON_RECORD)
+    outcome = OUTCOME_OF_RESTRICTION[restriction.status]
+    return RestrictionAnswer(outcome, reason=restriction.reason if outcome == RestrictionAnswer.SUSPENDED else None)
 
+
+# what the admin's record says → the article's answer (the driver's chat and the agent's lookup)
+OUTCOME_OF_RESTRICTION = {
+    Restriction.SUSPENDED: RestrictionAnswer.SUSPENDED,
+    Restriction.CUSTOMER_BLOCKED: RestrictionAnswer.CUSTOMER_BLOCKED,
+    Restriction.NONE: RestrictionAnswer.NONE_ON_RECORD,
+}
 
 RESPONSES = {
     RestrictionAnswer.SUSPENDED: "utter_restriction_suspended",

@@ -9,7 +9,8 @@
 | ASSISTANT_DEMO_MODE | 1 enables demo helpers (minting tokens for demo drivers, loopback only); refuses a non-SQLite ADMIN_DB_URL | 0 (`make run` sets 1) |
 | AGENT_TOKEN_SECRET | HS256 secret of agent tokens | unset: no agent gets in |
 | ASSIST_DB_URL | agent assist's store: suggestions, audit, handoffs, failed 본인확인, revoked tokens | SQLite var/assist.db |
-| RATE_LIMIT_PER_SENDER_PER_MIN / RATE_LIMIT_PER_ADDRESS_PER_MIN | messages a minute (0: off) | 30 / 120 |
+| RATE_LIMIT_PER_SENDER_PER_MIN / RATE_LIMIT_PER_ADDRESS_PER_MIN / RATE_LIMIT_PER_AGENT_PER_MIN | messages (agent-assist calls) a minute (0: off) | 30 / 120 / 240 |
+| ASSISTANT_VAR_DIR | where embedded databases, logs and demo secrets live | var/ |
 | TRUSTED_PROXIES | proxies whose X-Forwarded-For is believed | none |
 | WIDGET_ALLOWED_ORIGINS | origins that may open the widget socket (`*`: any) | the server's own |
 | REDIS_URL | Redis shared by several processes | unset: in process |

@@ -168,3 +168,18 @@ def _split_fused_ending(piece: Piece, unknown_noun: bool) -> List[Piece]:
         Piece(piece.start, cut, stem, stem, piece.tags),
         Piece(cut, piece.end, ending, ending, ("E",)),
     ]
+
+
+def is_common_word(word: str) -> bool:
+    """Kiwi knows the word as one everyday word (감사, 전화, 지금, 오늘), not a proper noun:
+    a message made of it is no name, whatever its first syllable looks like."""
+    with _lock:
+        morphemes = kiwi().tokenize(word)
+    return (
+        len(morphemes) == 1 and morphemes[0].tag != "NNP"
+        and morphemes[0].score > _COMMON_WORD_SCORE
+    )
+
+
+# everyday words score −6 … −11 (감사 −9.0, 오늘 −7.8); names Kiwi does not know far lower
+_COMMON_WORD_SCORE = -12.0

@@ -123,7 +123,7 @@ def _name_answer(text: str) -> List[Dict[Text, Any]]:
     """A message that is a name in its polite wrapping ("성함은 기동연이요", "나윤호 010-…"):
     the name, whatever DIET makes of a name it never saw (korean_nlu.text decides)."""
     name = extract_driver_name(text)
-    if not name:
+    if not name or analyzer.is_common_word(name):  # "감사요", "오늘요" are answers, not names
         return []
     # "김 민수": the name may be written with a space after the surname
     match = re.search(r"\s?".join(map(re.escape, name)), text)
@@ -226,7 +226,8 @@ class RegionQuestionRule(GraphComponent):
     REGION_INTENT = "ask_service_regions"
     # what DIET says of such questions when it gets them wrong; other intents keep their say
     # (a place in "부산에서 콜 수락이 안 돼요" does not make it a region question)
-    OVERRIDDEN = ("ask_consignment_call", "out_of_scope", "inform")
+    # (never out_of_scope: "서울에서 수수료 정산 돼요?" names a place and is still out of scope)
+    OVERRIDDEN = ("ask_consignment_call", "inform")
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:

@@ -11,6 +11,7 @@ import re
 from typing import FrozenSet, List, Optional, Tuple
 
 from consignment.phone import MOBILE
+from korean_nlu.josa import final_consonant
 
 # What drivers put right after a name, longest first: 김민수이고 번호는…, 김민수이에요, 김민수예요,
 # 김민수입니다, 김민수요, 김민수라고 합니다. Kiwi often makes one token of an unknown name and its
@@ -34,7 +35,7 @@ _AFTER_NAME = re.compile(
 )
 _HANGUL_NAME = re.compile(r"^[가-힣]{2,5}$")
 # "모르겠어요" loses its 요 and looks like 모+르겠어: a name does not end like a verb.
-_VERB_ENDINGS = set("어다죠까냐데네게래됨함음해요워와")
+_VERB_ENDINGS = set("어다죠까냐데네게래됨함음해요워와세시")
 # Surnames in use in Korea (the common single-syllable ones and the compound ones). A reply to
 # "성함을 알려주세요" that does not start with one is not taken as a name.
 _COMPOUND_SURNAMES = ("남궁", "선우", "제갈", "황보", "독고", "사공", "서문", "동방")
@@ -46,8 +47,14 @@ _SURNAMES = set(
 def split_name_ending(word: str) -> Optional[str]:
     """The name inside one word with its ending ("김민수이고" → "김민수"), or None."""
     for ending in NAME_ENDINGS:
-        if word.endswith(ending) and _is_name(word[: -len(ending)]):
-            return word[: -len(ending)]
+        stem = word[: -len(ending)]
+        # the 이 of 이요/이에요/이고 follows a final consonant (김민준이요). After a vowel drivers
+        # write it too (김민수이고), but a two-syllable stem is more likely a name ending in 이
+        # (김소이요 → 김소이, not 김소)
+        if ending.startswith("이") and stem and not final_consonant(stem) and len(stem) < 3:
+            continue
+        if word.endswith(ending) and _is_name(stem):
+            return stem
     # Kiwi glues the 이 of "주영훈이요" to the name: a three-syllable name plus 이
     if len(word) == 4 and word.endswith("이") and word[0] in _SURNAMES and _is_name(word[:-1]):
         return word[:-1]

@@ -6,9 +6,10 @@ HAProxy's config; creates the tracker database if it is missing.
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -77,7 +78,8 @@ def main(folder: str, actions_lb: str, cluster_port: str, rasa_ports: str, actio
     (out / "endpoints.yml").write_text(ENDPOINTS.format(
         actions_lb=actions_lb, host=url.hostname or "127.0.0.1", port=url.port or 5432, db=database,
         username=url.username or "postgres",
-        password_line=f"  password: {url.password}\n" if url.password else "",
+        # quoted for YAML, and the URL's percent-escapes undone
+        password_line=f"  password: {json.dumps(unquote(url.password))}\n" if url.password else "",
     ), encoding="utf-8")
     (out / "haproxy.cfg").write_text(HAPROXY.format(
         cluster_port=cluster_port, actions_lb=actions_lb,

@@ -10,7 +10,7 @@ driver; no reply holds a stack trace (while PostgreSQL is down drivers get the K
 and the client retries); no user message is stored twice in the tracker store unless its turn
 was retried. Prints msg/s and p95 through the load balancer. Loopback only, bounded in time.
 
-    python scripts/load_fault.py [--conversations 300] [--concurrency 100] [--no-faults]
+    python scripts/load_fault.py [--conversations 400] [--concurrency 100] [--no-faults]
 """
 from __future__ import annotations
 
@@ -72,28 +72,59 @@ def stop_cluster(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+async def until(check, what: str, timeout_s: float = 30.0) -> None:
+    """Waits until check() is true: a fault counts only once it has really happened."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"fault injection failed: {what}")
+        await asyncio.sleep(0.2)
+
+
+def redis_answers() -> bool:
+    return subprocess.run(["redis-cli", "ping"], capture_output=True, text=True).stdout.strip() == "PONG"
+
+
+def postgres_answers() -> bool:
+    return subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-q"]).returncode == 0
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
 async def faults(events: list) -> None:
-    """One after the other, while the conversations run."""
+    """One after the other, while the conversations run; each checked to have happened.
+    They act on this machine's own Redis and PostgreSQL (restarted as they were started)."""
     await asyncio.sleep(8)
     pid = int((ROOT / "var" / "run" / "rasa-1.pid").read_text())
     os.kill(pid, signal.SIGKILL)
+    await until(lambda: not process_alive(pid), "rasa-1 still runs")
     events.append(("kill -9 rasa-1", time.time()))
     log(f"fault: kill -9 rasa-1 (pid {pid})")
     await asyncio.sleep(12)
     subprocess.run(["redis-cli", "shutdown", "nosave"], capture_output=True)
+    await until(lambda: not redis_answers(), "Redis still answers")
     events.append(("redis stopped", time.time()))
     log("fault: Redis stopped")
     await asyncio.sleep(3)
     subprocess.run(REDIS_START, capture_output=True)
+    await until(redis_answers, "Redis did not start again")
     events.append(("redis started", time.time()))
     log("fault: Redis started again")
     await asyncio.sleep(10)
     version = sorted(os.listdir("/etc/postgresql"))[0]
     subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "stop", "-m", "fast"], capture_output=True)
+    await until(lambda: not postgres_answers(), "PostgreSQL still answers")
     events.append(("postgresql stopped", time.time()))
     log("fault: PostgreSQL stopped")
     await asyncio.sleep(5)
     subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"], capture_output=True)
+    await until(postgres_answers, "PostgreSQL did not start again", timeout_s=60)
     events.append(("postgresql started", time.time()))
     log("fault: PostgreSQL started again")
 
@@ -119,6 +150,7 @@ async def main(args) -> int:
         events: list = []
         fault_task = None if args.no_faults else asyncio.create_task(faults(events))
         result = await loadgen.run(CLUSTER_URL, args.conversations, args.concurrency, SECRET, retry_for_s=180)
+        load_ended = time.time()
         if fault_task:
             await fault_task
     finally:
@@ -130,6 +162,10 @@ async def main(args) -> int:
     twice = [key for key, count in stored.items() if count > 1 and (key[0], key[1]) not in retried]
     print(json.dumps({"through_the_load_balancer": summary, "faults": [name for name, _ in events],
                       "stored_twice_without_retry": len(twice), "problems": problems[:20]}, ensure_ascii=False, indent=1))
+    # every fault must have hit the conversations while they ran
+    missed = [name for name, at in events if at > load_ended]
+    if not args.no_faults and (len(events) < 5 or missed):
+        problems.append(f"faults after the load had ended: {missed or 'not all injected'}")
     ok = not problems and not twice and summary["failed_conversations"] == 0
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
@@ -137,7 +173,7 @@ async def main(args) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--conversations", type=int, default=300)
+    parser.add_argument("--conversations", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--no-faults", action="store_true", help="load only: the cluster's throughput")
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -47,6 +47,7 @@ class Turn:
     seconds: float
     replies: List[dict]
     attempts: int
+    failures: List[str] = field(default_factory=list)  # what the failed attempts answered
 
 
 @dataclass
@@ -68,6 +69,8 @@ class Conversation:
         if expected not in self.final_text:
             found.append(f"{self.sender}: expected “{expected}”, got “{self.final_text[:100]}”")
         for turn in self.turns:
+            if any(mark in failure for failure in turn.failures for mark in TRACE_MARKS):
+                found.append(f"{self.sender}: a trace in a failed attempt's answer")
             text = " ".join(r.get("text", "") for r in turn.replies)
             if any(mark in text for mark in TRACE_MARKS):
                 found.append(f"{self.sender}: a trace in a reply")
@@ -108,6 +111,7 @@ async def _turn(session: aiohttp.ClientSession, url: str, sender: str, text: str
     body = {"sender": sender, "message": text, "metadata": {"driver_token": token}, "message_id": message_id}
     started = time.monotonic()
     attempts = 0
+    failures: List[str] = []
     while True:
         attempts += 1
         if attempts > 1:
@@ -115,8 +119,11 @@ async def _turn(session: aiohttp.ClientSession, url: str, sender: str, text: str
         try:
             async with session.post(f"{url}/webhooks/rest/webhook", json=body) as answer:
                 if answer.status == 200:
-                    return Turn(sender, text, message_id, started, time.monotonic() - started, await answer.json(), attempts)
-                failure = f"HTTP {answer.status}: {(await answer.text())[:120]}"
+                    return Turn(sender, text, message_id, started, time.monotonic() - started, await answer.json(),
+                                attempts, failures)
+                body = await answer.text()
+                failures.append(body[:500])
+                failure = f"HTTP {answer.status}: {body[:120]}"
                 if answer.status not in RETRYABLE_STATUS:
                     raise RuntimeError(failure)
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:

@@ -30,7 +30,7 @@ from rasa.shared.core.events import (
 from rasa.shared.exceptions import RasaException
 
 from consignment.assist_store import default_store
-from consignment.handoff import ACTION_SERVER_UNAVAILABLE, STAFF_CHANNELS, handoff_packet
+from consignment.handoff import ACTION_SERVER_UNAVAILABLE, RESET_AFTER_HANDOFF, STAFF_CHANNELS, handoff_packet
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ async def utterance(nlg, tracker, output_channel, response: str, custom: Optiona
 
 async def hand_over_without_action_server(output_channel, nlg, tracker) -> List[Event]:
     """The handoff the action would do, from the Rasa server: queue, pause, tell the driver."""
-    reset = [ActiveLoop(None), SlotSet("requested_slot", None)]
+    reset = [ActiveLoop(None)] + [SlotSet(slot, value) for slot, value in RESET_AFTER_HANDOFF.items()]
     if tracker.get_latest_input_channel() in STAFF_CHANNELS:
         return [await utterance(nlg, tracker, output_channel, "utter_no_handoff_in_staff_channel"), *reset]
     driver_messages = [

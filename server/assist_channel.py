@@ -41,6 +41,7 @@ from consignment.assist_store import TAKEN, VERDICTS, default_store
 from consignment.content import message
 from consignment.phone import mask_phone
 from server.inbound import MAX_MESSAGE_CHARS, InboundGuard, client_address
+from server.tracker_store import ConversationsUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def _error(status: int, key: str, **values: Any) -> HTTPResponse:
 async def _agent(request: Request, role: str) -> Agent:
     header = request.headers.get("Authorization")
     agent = verify_agent_authorization(header, required_role=role)  # signature, expiry, role
-    if agent.token_id and await _blocking(default_store().is_agent_token_revoked, agent.token_id):
+    if await _blocking(default_store().is_agent_token_revoked, agent.token_id):
         raise AgentAuthError(401, message("agent_auth", "revoked"))
     return agent
 
@@ -125,7 +126,7 @@ class AgentAssistInput(InputChannel):
                     return _error(400, "json_object_required")
                 try:
                     return await handler(request, agent.agent_id, body, **path)
-                except SQLAlchemyError as error:
+                except (SQLAlchemyError, ConversationsUnavailable) as error:
                     logger.error("agent assist: store unavailable (%s)", type(error).__name__)
                     return _error(503, "store_unavailable")
                 except Exception:  # a bug must not show its trace to an agent

@@ -22,12 +22,17 @@ _original_run = ActionSessionStart.run
 
 
 async def _start_session_keeping_handoff(self: ActionSessionStart, output_channel, nlg, tracker, domain) -> List[Event]:
+    was_paused = tracker.is_paused()  # the old session's state, before SessionStarted resets it
     events = await _original_run(self, output_channel, nlg, tracker, domain)
+    if was_paused:  # an agent owned it a moment ago: only their resolve resumes it
+        logger.info("new session of a handed-over conversation: stays paused")
+        events.append(ConversationPaused())
+        return events
     try:
         open_handoff = await asyncio.get_running_loop().run_in_executor(
             None, default_store().has_open_handoff, tracker.sender_id
         )
-    except Exception as error:  # the queue is down: nothing is known to own the conversation
+    except Exception as error:  # the queue is down: it was not paused, so nobody owned it
         logger.warning("could not check for an open handoff at session start: %s", type(error).__name__)
         return events
     if open_handoff:

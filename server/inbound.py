@@ -8,21 +8,25 @@ conversation an agent owns).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import logging
 import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
-from typing import Deque, Dict, FrozenSet, Iterable, Optional
+from typing import Any, Deque, Dict, FrozenSet, Iterable, Optional
 
 from consignment import settings
+from consignment.identity import TOKEN_METADATA_KEY, token_holder
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
 WINDOW_S = 60.0
 INTENT_PREFIX = "/"
+RASA_COMMANDS = frozenset({"restart", "session_start", "back"})
 
 
 @dataclass(frozen=True)
@@ -75,13 +79,15 @@ class SlidingWindowLimiter:
 class InboundGuard:
     """Size and rate limits per sender and per client address, and the payloads a driver may send."""
 
-    def __init__(self, offered_payloads: Iterable[str] = (), limiter=None, agents: bool = False) -> None:
+    def __init__(self, offered_payloads: Iterable[str] = (), limiter=None, agents: bool = False,
+                 intents: Iterable[str] = ()) -> None:
         limits = settings.rate_limits()
         # a driver's conversation, or an agent's calls (the console polls the queue)
         self.per_sender = limits.per_agent_per_min if agents else limits.per_sender_per_min
         self.per_address = limits.per_address_per_min
         self.limiter = limiter or _default_limiter()
         self.offered_payloads: FrozenSet[str] = frozenset(offered_payloads)
+        self.intents: FrozenSet[str] = frozenset(intents) - RASA_COMMANDS
 
     async def refusal(self, channel: str, sender: str, address: Optional[str], text: str) -> Optional[Refusal]:
         if len(text) > MAX_MESSAGE_CHARS:
@@ -95,13 +101,46 @@ class InboundGuard:
         return None
 
     def driver_text(self, text: str) -> str:
-        """The text as the dialogue sees it: a button payload the assistant offers stays a
-        payload; anything else that looks like one (/restart, /session_start, /inform{…}) is
-        read as the words the driver typed."""
+        """The text as the dialogue sees it. A button payload the assistant offers stays a
+        payload, and so does a bare intent (/affirm); Rasa's own commands that change the
+        conversation (/restart, /session_start, /back: they would un-pause a conversation an
+        agent owns) and payloads that set entities (/inform{…}) are read as the words typed."""
         text = text.strip()
         if text.startswith(INTENT_PREFIX) and text not in self.offered_payloads:
-            return text.lstrip(INTENT_PREFIX).strip() or text
+            intent = text[len(INTENT_PREFIX):]
+            if intent not in self.intents:  # a command, entities, or no intent of this assistant
+                return intent.lstrip(INTENT_PREFIX).strip()
         return text
+
+
+ANONYMOUS = "anonymous"
+MAX_TOKEN_CHARS = 4096
+
+
+def driver_metadata(metadata: Any) -> Dict[str, str]:
+    """Only the driver token (CONTRACT §4) of a client's metadata reaches the tracker."""
+    token = metadata.get(TOKEN_METADATA_KEY) if isinstance(metadata, dict) else None
+    if isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_CHARS:
+        return {TOKEN_METADATA_KEY: token}
+    return {}
+
+
+def chat_holder(token: Optional[str]) -> str:
+    """Who holds a chat: the driver a correctly signed token names (expired or not), else
+    anonymous. Binds a widget session and a retried REST turn to the driver who started it."""
+    driver = token_holder(token)
+    return f"driver:{driver}" if driver else ANONYMOUS
+
+
+def holder_key() -> bytes:
+    # every replica shares DRIVER_TOKEN_SECRET, so what one process signs another can check
+    secret = settings.driver_token_secret() or "no-driver-tokens"
+    return hashlib.sha256(b"chat-holder:" + secret.encode()).digest()
+
+
+def holder_digest(token: Optional[str]) -> str:
+    """A keyed digest of the chat's holder: storable, comparable, not the driver id itself."""
+    return hmac.new(holder_key(), chat_holder(token).encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def offered_payloads(responses: Dict[str, list]) -> FrozenSet[str]:
@@ -125,7 +164,8 @@ def client_address(peer: Optional[str], forwarded_for: Optional[str]) -> Optiona
         for hop in reversed(hops):
             if not _trusted(hop):
                 return hop
-        return hops[0] if hops else peer
+        # every hop is a trusted proxy: the nearest one's (a client can write the leftmost)
+        return hops[-1] if hops else peer
     return peer
 
 

@@ -6,18 +6,23 @@ RedisLockStore reads the ticket lock, changes it in Python and writes it back: t
 both read "nobody is served", and both serve — the same tracker saved twice, events lost. Here
 every step is one Lua script, atomic in Redis (the shape of redis-py's `Lock`):
 
-- a message takes a ticket: INCR of the conversation's counter, appended to its queue with an
-  expiry (`TICKET_LOCK_LIFETIME`, Rasa's own setting, default 60 s);
-- it is served when its ticket heads the queue; a head whose holder died (kill -9 mid-turn)
-  expires and is dropped, so a crashed process blocks a conversation for one lifetime at most;
-- it leaves the queue when done (or when it gives up waiting), only its own ticket.
+- a message takes a random ticket, appended to the conversation's queue with an expiry
+  (`TICKET_LOCK_LIFETIME`, Rasa's own setting, default 60 s); each poll of a waiting message
+  renews its own ticket, so only the ticket of a process that stopped (kill -9 mid-turn, or a
+  turn longer than the lifetime) expires, and it blocks the conversation for one lifetime at most;
+- it is served when its ticket heads the queue, and leaves the queue when done (or when it
+  gives up waiting): only its own ticket.
 
-Tickets keep Rasa's order: two messages of one driver are answered in the order they came.
+The queue keeps Rasa's order: two messages of one driver are answered in the order they came.
+Redis must keep its keys: restarted without persistence, it forgets the turn being served, and
+the next message of that conversation may start before it ends (waiting messages re-join the
+queue and are not lost).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from contextlib import asynccontextmanager
 from typing import Any, AsyncGenerator, Optional, Text
 
@@ -32,28 +37,31 @@ KEY_PREFIX = "convlock:"
 WAIT_TIMEOUT_S = 2 * LOCK_LIFETIME
 POLL_S = 0.02
 
-# KEYS: queue (list), expiry (hash), counter. ARGV: lifetime ms. → the new ticket
+# KEYS: queue (list), expiry (hash). ARGV: ticket (random), lifetime ms. Joins the queue.
 _ISSUE = """
 local now = redis.call('TIME')
 local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
-local ticket = redis.call('INCR', KEYS[3])
-redis.call('RPUSH', KEYS[1], ticket)
-redis.call('HSET', KEYS[2], ticket, now_ms + tonumber(ARGV[1]))
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[1]) * 10) end
-return ticket
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], now_ms + tonumber(ARGV[2]))
+for i = 1, 2 do redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[2]) * 10) end
+return 1
 """
 
-# KEYS: queue, expiry. ARGV: ticket, lifetime ms. → 1 when the ticket is served now
+# KEYS: queue, expiry. ARGV: ticket, lifetime ms. → 1 when the ticket is served now.
+# A waiter's poll keeps its own ticket alive (only a ticket whose owner stopped polling — a killed
+# process — expires), and puts it back in line if Redis lost it (a restart without persistence).
 _ACQUIRE = """
 local now = redis.call('TIME')
 local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then
+  redis.call('RPUSH', KEYS[1], ARGV[1])
+end
+redis.call('HSET', KEYS[2], ARGV[1], now_ms + tonumber(ARGV[2]))
+for i = 1, 2 do redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[2]) * 10) end
 while true do
   local head = redis.call('LINDEX', KEYS[1], 0)
   if not head then return 0 end
-  if head == ARGV[1] then
-    redis.call('HSET', KEYS[2], head, now_ms + tonumber(ARGV[2]))
-    return 1
-  end
+  if head == ARGV[1] then return 1 end
   local expires = tonumber(redis.call('HGET', KEYS[2], head) or '0')
   if expires > now_ms then return 0 end
   redis.call('LPOP', KEYS[1])
@@ -95,16 +103,17 @@ class AtomicRedisLockStore(LockStore):
     @staticmethod
     def _keys(conversation_id: Text):
         base = f"{KEY_PREFIX}{conversation_id}"
-        return [f"{base}:queue", f"{base}:expiry", f"{base}:counter"]
+        return [f"{base}:queue", f"{base}:expiry"]
 
     @asynccontextmanager
     async def lock(
         self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = POLL_S,
     ) -> AsyncGenerator[TicketLock, None]:
-        queue, expiry, counter = self._keys(conversation_id)
+        queue, expiry = self._keys(conversation_id)
         lifetime_ms = int(lock_lifetime * 1000)
+        ticket = uuid.uuid4().hex  # random: a Redis that lost its keys cannot hand it out twice
         try:
-            ticket = int(await self._issue(keys=[queue, expiry, counter], args=[lifetime_ms]))
+            await self._issue(keys=[queue, expiry], args=[ticket, lifetime_ms])
         except Exception as error:
             raise LockError(f"could not take a ticket for the conversation: {type(error).__name__}") from error
         try:

@@ -29,29 +29,24 @@ from sanic.response import HTTPResponse
 
 from consignment.content import message
 from consignment.identity import TOKEN_METADATA_KEY
-from server.inbound import InboundGuard, client_address, offered_payloads
+from server.inbound import InboundGuard, client_address, driver_metadata, holder_digest, offered_payloads
 from server.shared_state import TurnReplies, redis_client
 
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 128
-MAX_TOKEN_CHARS = 4096
+# the chat's holder (a keyed digest) stored with each driver message: a retried turn's replies go
+# only to the one who sent it (server/inbound.py)
+HOLDER_KEY = "holder"
 MAX_MESSAGE_ID_CHARS = 64
 # how long a retry waits for the same turn still running elsewhere before it runs it again
 RETRY_WAIT_S = 30.0
 
 
-def driver_metadata(metadata: Any) -> Dict[str, str]:
-    """Only the driver token (CONTRACT §4) of a client's metadata reaches the tracker."""
-    token = metadata.get(TOKEN_METADATA_KEY) if isinstance(metadata, dict) else None
-    if isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_CHARS:
-        return {TOKEN_METADATA_KEY: token}
-    return {}
-
-
-async def stored_turn_replies(agent, sender: str, message_id: str) -> Optional[list]:
-    """The replies of the turn that handled `message_id`, from the stored conversation; None when
-    no such turn is stored (it never ran, or died before its events were saved)."""
+async def stored_turn_replies(agent, sender: str, message_id: str, holder: str) -> Optional[list]:
+    """The replies of the turn that handled `message_id` for this chat's holder, from the stored
+    conversation; None when no such turn is stored (it never ran, or died before its events were
+    saved) or it was someone else's."""
     tracker = await agent.tracker_store.retrieve(sender)
     if tracker is None:
         return None
@@ -60,7 +55,7 @@ async def stored_turn_replies(agent, sender: str, message_id: str) -> Optional[l
         if isinstance(event, UserUttered):
             if found:
                 break
-            found = event.message_id == message_id
+            found = event.message_id == message_id and (event.metadata or {}).get(HOLDER_KEY) == holder
         elif found and isinstance(event, BotUttered):
             message = {"recipient_id": sender, "text": event.text}
             for key in ("buttons", "custom", "image", "attachment"):
@@ -84,7 +79,8 @@ class DriverRestInput(RestInput):
             domain = request.app.ctx.agent.domain
             if id(domain) not in guards:  # a new model brings new buttons
                 guards.clear()
-                guards[id(domain)] = InboundGuard(offered_payloads(domain.responses if domain else {}))
+                guards[id(domain)] = InboundGuard(offered_payloads(domain.responses if domain else {}),
+                                                  intents=domain.intents if domain else ())
             return guards[id(domain)]
 
         def reply(sender: Optional[str], key: str, status: int) -> HTTPResponse:
@@ -113,25 +109,27 @@ class DriverRestInput(RestInput):
             message_id = body.get("message_id")
             if not (isinstance(message_id, str) and 0 < len(message_id) <= MAX_MESSAGE_ID_CHARS):
                 message_id = None
-            if message_id and not await turns.begin(sender, message_id):
-                done = await turns.replies(sender, message_id, RETRY_WAIT_S)
+            metadata = driver_metadata(body.get("metadata"))
+            holder = holder_digest(metadata.get(TOKEN_METADATA_KEY))
+            if message_id and not await turns.begin(sender, message_id, holder):
+                done = await turns.replies(sender, message_id, holder, RETRY_WAIT_S)
                 if done is not None:  # the retry of a turn that ran: its replies, not a second run
                     return response.json(done)
             if message_id and body.get("retry") is True:
                 try:
-                    stored = await stored_turn_replies(request.app.ctx.agent, sender, message_id)
+                    stored = await stored_turn_replies(request.app.ctx.agent, sender, message_id, holder)
                 except Exception as error:  # the conversation store is down: the turn fails
                     logger.error("rest: the retried turn could not be looked up (%s)", type(error).__name__)
                     await turns.abandon(sender, message_id)
                     return reply(sender, "unavailable", 503)
                 if stored is not None:
-                    await turns.finish(sender, message_id, stored)
+                    await turns.finish(sender, message_id, holder, stored)
                     return response.json(stored)
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(UserMessage(
                     guard.driver_text(text), collector, sender,
-                    input_channel=self.name(), metadata=driver_metadata(body.get("metadata")),
+                    input_channel=self.name(), metadata={**metadata, HOLDER_KEY: holder},
                     message_id=message_id,
                 ))
             except Exception as error:  # never a trace to the client
@@ -140,7 +138,7 @@ class DriverRestInput(RestInput):
                     await turns.abandon(sender, message_id)
                 return reply(sender, "unavailable", 503)
             if message_id:
-                await turns.finish(sender, message_id, collector.messages)
+                await turns.finish(sender, message_id, holder, collector.messages)
             return response.json(collector.messages)
 
         return rest_bp

@@ -59,7 +59,8 @@ def shared_limiter() -> Optional[RedisWindowLimiter]:
 class TurnReplies:
     """A REST turn's replies by its client-given message id, so that a client retrying a turn
     that failed at the transport gets the replies of the turn that ran instead of running it
-    twice. In Redis when REDIS_URL is set (any replica may get the retry), else in memory."""
+    twice — only the chat's holder (the same driver, or anonymous for anonymous turns) gets them.
+    In Redis when REDIS_URL is set (any replica may get the retry), else in memory."""
 
     PENDING = "pending"
 
@@ -70,31 +71,36 @@ class TurnReplies:
 
     @staticmethod
     def _key(sender: str, message_id: str) -> str:
-        return f"turn:{sender}:{message_id}"
+        import hashlib
 
-    async def begin(self, sender: str, message_id: str) -> bool:
+        part = lambda text: hashlib.sha256(text.encode()).hexdigest()[:24]  # noqa: E731
+        return f"turn:{part(sender)}:{part(message_id)}"
+
+    async def begin(self, sender: str, message_id: str, holder: str) -> bool:
         """True when this turn is new and now ours to run."""
-        key = self._key(sender, message_id)
+        import json
+
+        key, pending = self._key(sender, message_id), json.dumps({"holder": holder, "state": self.PENDING})
         if self.client is None:
             self._forget_old()
             if key in self._memory:
                 return False
-            self._memory[key] = (time.monotonic(), self.PENDING)
+            self._memory[key] = (time.monotonic(), pending)
             return True
         try:
-            return bool(await self.client.set(key, self.PENDING, nx=True, ex=self.ttl_s))
+            return bool(await self.client.set(key, pending, nx=True, ex=self.ttl_s))
         except Exception:  # Redis down: run the turn (a retry may then run twice)
             return True
 
-    async def finish(self, sender: str, message_id: str, replies: list) -> None:
+    async def finish(self, sender: str, message_id: str, holder: str, replies: list) -> None:
         import json
 
-        key = self._key(sender, message_id)
+        key, value = self._key(sender, message_id), json.dumps({"holder": holder, "replies": replies})
         if self.client is None:
-            self._memory[key] = (time.monotonic(), json.dumps(replies))
+            self._memory[key] = (time.monotonic(), value)
             return
         try:
-            await self.client.set(key, json.dumps(replies), ex=self.ttl_s)
+            await self.client.set(key, value, ex=self.ttl_s)
         except Exception:
             pass
 
@@ -108,8 +114,8 @@ class TurnReplies:
         except Exception:
             pass
 
-    async def replies(self, sender: str, message_id: str, wait_s: float) -> Optional[list]:
-        """The stored replies of a turn that ran (waiting while it still runs), or None."""
+    async def replies(self, sender: str, message_id: str, holder: str, wait_s: float) -> Optional[list]:
+        """The stored replies of this holder's turn that ran (waiting while it still runs), or None."""
         import asyncio
         import json
 
@@ -126,8 +132,11 @@ class TurnReplies:
                 value = raw.decode() if isinstance(raw, bytes) else raw
             if value is None:
                 return None
-            if value != self.PENDING:
-                return json.loads(value)
+            stored = json.loads(value)
+            if stored.get("holder") != holder:
+                return None  # someone else's turn: never replayed
+            if "replies" in stored:
+                return stored["replies"]
             if time.monotonic() > deadline:
                 return None
             await asyncio.sleep(0.1)

@@ -157,19 +157,30 @@ return first
         self.client = client
         self.ttl_s = ttl_s
         self._claim = client.register_script(self._CLAIM)
+        # Redis down: this process remembers on its own (a retry reaching another process may
+        # then be answered twice; better than not answering Slack at all)
+        self.fallback = SeenCache(ttl_s)
 
     @staticmethod
     def _key(key: str) -> str:
         return f"slack-seen:{key}"
 
     async def seen_before(self, key: str) -> bool:
-        return bool(await self.client.exists(self._key(key)))
+        try:
+            return bool(await self.client.exists(self._key(key)))
+        except Exception as error:
+            logger.warning("Slack de-duplication without Redis (%s)", type(error).__name__)
+            return await self.fallback.seen_before(key)
 
     async def claim(self, *keys: Optional[str]) -> bool:
-        keys = [self._key(key) for key in keys if key]
-        if not keys:
+        present = [key for key in keys if key]
+        if not present:
             return True
-        return bool(await self._claim(keys=keys, args=[self.ttl_s]))
+        try:
+            return bool(await self._claim(keys=[self._key(key) for key in present], args=[self.ttl_s]))
+        except Exception as error:
+            logger.warning("Slack de-duplication without Redis (%s)", type(error).__name__)
+            return await self.fallback.claim(*present)
 
 
 class StaffSlackBot(SlackBot):

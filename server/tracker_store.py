@@ -21,7 +21,7 @@ from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.exceptions import RasaException
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from consignment.identity import TOKEN_METADATA_KEY
+from consignment.identity import TOKEN_METADATA_KEY, mask_tokens_in
 from consignment.phone import mask_phone_numbers_in
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def redact(value: Any) -> Any:
     if isinstance(value, list):
         return [redact(item) for item in value]
     if isinstance(value, str):
-        return mask_phone_numbers_in(value)
+        return mask_tokens_in(mask_phone_numbers_in(value))
     return value
 
 

@@ -50,7 +50,16 @@ from socketio import AsyncServer
 from consignment import settings
 from consignment.content import load_yaml, message
 from consignment.identity import TOKEN_METADATA_KEY, mint_driver_token, token_holder
-from server.inbound import InboundGuard, client_address, is_loopback, offered_payloads
+from server.shared_state import redis_client
+from server.inbound import (
+    InboundGuard,
+    chat_holder,
+    client_address,
+    driver_metadata,
+    holder_key,
+    is_loopback,
+    offered_payloads,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +71,14 @@ STATIC_TYPES = {
     ".png": "image/png",
     ".txt": "text/plain; charset=utf-8",
 }
-MAX_TOKEN_CHARS = 4096
 # session ids are minted here: 16 hex of nonce + 16 hex of the owner's signature
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
-ANONYMOUS = "anonymous"
 # responses that disclose personal data: the widget shows them but never stores them on the device
 SENSITIVE_RESPONSES = frozenset({"utter_restriction_suspended"})
 DEMO_DRIVER = re.compile(r"^D-10\d\d$")
 TURN_END_EVT = "bot_turn_end"
+# a request through a proxy may come from anywhere: the demo page is for this machine only
+FORWARDING_HEADERS = ("X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP", "Forwarded", "Via")
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -87,14 +96,8 @@ def _valid_session_id(value: Any) -> bool:
     return isinstance(value, str) and bool(SESSION_ID.match(value))
 
 
-def _session_key() -> bytes:
-    # every replica shares DRIVER_TOKEN_SECRET, so a session minted by one is good on another
-    secret = settings.driver_token_secret() or "no-driver-tokens"
-    return hashlib.sha256(b"widget-session:" + secret.encode()).digest()
-
-
 def _signature(nonce: str, owner: str) -> str:
-    return hmac.new(_session_key(), f"{nonce}:{owner}".encode(), hashlib.sha256).hexdigest()[:16]
+    return hmac.new(holder_key(), f"widget-session:{nonce}:{owner}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def new_session_id(owner: str) -> str:
@@ -108,10 +111,7 @@ def session_belongs_to(session_id: Any, owner: str) -> bool:
     return hmac.compare_digest(session_id[16:], _signature(session_id[:16], owner))
 
 
-def owner_of(token: Optional[str]) -> str:
-    """Who holds the chat: the driver a correctly signed token names, else anonymous."""
-    driver = token_holder(token)
-    return f"driver:{driver}" if driver else ANONYMOUS
+owner_of = chat_holder
 
 
 def _public_custom(custom: Any) -> Optional[Dict[str, Any]]:
@@ -185,10 +185,7 @@ class DriverWidgetInput(SocketIOInput):
                 custom = json.loads(custom)
             except ValueError:
                 custom = {}
-        token = custom.get(TOKEN_METADATA_KEY) if isinstance(custom, dict) else None
-        if isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_CHARS:
-            return {TOKEN_METADATA_KEY: token}
-        return {}
+        return driver_metadata(custom)
 
     def _owner(self, data: Any) -> str:
         return owner_of(self._metadata(data).get(TOKEN_METADATA_KEY) if isinstance(data, dict) else None)
@@ -259,11 +256,12 @@ class DriverWidgetInput(SocketIOInput):
 
         def guard() -> InboundGuard:
             agent = getattr(getattr(app_holder.get("app"), "ctx", None), "agent", None)
-            responses = agent.domain.responses if agent is not None and agent.domain else {}
-            if id(responses) not in guards:
+            domain = agent.domain if agent is not None else None
+            if id(domain) not in guards:  # a new model brings new buttons
                 guards.clear()
-                guards[id(responses)] = InboundGuard(offered_payloads(responses))
-            return guards[id(responses)]
+                guards[id(domain)] = InboundGuard(offered_payloads(domain.responses if domain else {}),
+                                                  intents=domain.intents if domain else ())
+            return guards[id(domain)]
 
         async def join(sid: str, session_id: str) -> None:
             """Puts the socket in its conversation's room (and out of a previous one)."""
@@ -273,7 +271,9 @@ class DriverWidgetInput(SocketIOInput):
                     return
                 if previous:
                     await sio.leave_room(sid, previous, namespace=namespace)
+                    await presence.leave(previous, sid)
                 await sio.enter_room(sid, session_id, namespace=namespace)
+                await presence.join(session_id, sid)
                 state["session_id"] = session_id
 
         async def say(sid: str, key: str) -> None:
@@ -293,6 +293,12 @@ class DriverWidgetInput(SocketIOInput):
         @sio.on("disconnect", namespace=namespace)
         async def disconnect(sid: Text, *args: Any) -> None:
             logger.debug("widget socket %s disconnected", sid)
+            try:
+                session_id = (await sio.get_session(sid, namespace=namespace)).get("session_id")
+            except KeyError:
+                session_id = None
+            if session_id:
+                await presence.leave(session_id, sid)
 
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: Text, data: Optional[Dict] = None) -> None:
@@ -357,21 +363,62 @@ async def send_to_driver(session_id: str, text: str) -> bool:
     if not isinstance(text, str) or not text.strip():
         return False
     namespace = channel.namespace or "/"
-    if not any(True for _ in channel.sio.manager.get_participants(namespace, session_id)):
+    if not await presence.anyone_in(session_id, channel.sio, namespace):
         return False
+    # with the Redis manager the emit reaches the widget on whichever process holds its socket
     await channel.sio.emit(
         channel.bot_message_evt, {"text": text.strip(), "from": "agent"}, room=session_id, namespace=namespace
     )
     return True
 
 
+class Presence:
+    """Which widget sessions have a socket open, on any process: a Redis set a session (its
+    sockets) when REDIS_URL is set; else this process's own rooms."""
+
+    TTL_S = 24 * 3600
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    @staticmethod
+    def _key(session_id: str) -> str:
+        return f"widget-present:{session_id}"
+
+    async def join(self, session_id: str, sid: str) -> None:
+        if self.client is not None:
+            try:
+                await self.client.sadd(self._key(session_id), sid)
+                await self.client.expire(self._key(session_id), self.TTL_S)
+            except Exception as error:  # presence is a hint for "delivered": never fail a turn for it
+                logger.warning("widget presence not recorded (%s)", type(error).__name__)
+
+    async def leave(self, session_id: str, sid: str) -> None:
+        if self.client is not None:
+            try:
+                await self.client.srem(self._key(session_id), sid)
+            except Exception:
+                pass
+
+    async def anyone_in(self, session_id: str, sio, namespace: str) -> bool:
+        if any(True for _ in sio.manager.get_participants(namespace, session_id)):
+            return True
+        if self.client is None:
+            return False
+        try:
+            return bool(await self.client.scard(self._key(session_id)))
+        except Exception:
+            return False
+
+
+presence = Presence(redis_client())
+
+
 def _demo_enabled(request: Request) -> bool:
     """Demo pages and minted tokens: demo mode only, and only for a client on this machine
     (never through a proxy, which could be forwarding anyone)."""
-    return (
-        settings.demo_mode() and bool(settings.driver_token_secret())
-        and is_loopback(request.ip) and "X-Forwarded-For" not in request.headers
-    )
+    forwarded = any(header in request.headers for header in FORWARDING_HEADERS)
+    return settings.demo_mode() and bool(settings.driver_token_secret()) and is_loopback(request.ip) and not forwarded
 
 
 def _allowed_origins():

@@ -11,7 +11,8 @@
  * The conversation (session id and the rendered messages) is kept in localStorage per driver,
  * so a reload continues it; another driver's token on the same device opens that driver's own.
  * What is stored holds no personal data: a message the server marks `custom.sensitive` (the
- * suspension reason) is shown but stored as a placeholder, and phone numbers are masked. The
+ * suspension reason) and an agent's answer are shown but stored as a placeholder, and the
+ * driver's phone numbers are masked. The
  * server binds a session to the driver of the token that opened it: a stored session id is no
  * key for anyone else (the server answers `session_expired` and the widget starts a new one).
  * All text is rendered with textContent.
@@ -116,7 +117,8 @@
 
   function storable(message) {
     // what may rest on the device: no disclosure, no full phone number
-    if (message.sensitive) return { role: message.role, text: NOT_STORED_NOTE, ts: message.ts };
+    // a disclosure, and an agent's answer (it may quote a suspension reason or a number)
+    if (message.sensitive || message.role === "agent") return { role: message.role, text: NOT_STORED_NOTE, ts: message.ts };
     var copy = {};
     Object.keys(message).forEach(function (key) { copy[key] = message[key]; });
     // the driver's own phone number, as they typed it

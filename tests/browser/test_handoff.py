@@ -161,6 +161,9 @@ def test_a_driver_is_handed_to_an_agent_and_back_to_the_bot(driver, agent, assis
     expect(from_agent.locator(".bubble")).to_have_text(AGENT_REPLY)
     expect(from_agent.locator(".sender")).to_have_text("상담원")
     expect(detail.get_by_test_id("transcript-line").filter(has_text=AGENT_REPLY)).to_have_attribute("data-from", "agent")
+    # an agent's answer may quote a reason or a number: shown, never stored on the device
+    stored = widget.evaluate("() => localStorage.getItem('wtc-widget:v2:driver:D-1002')")
+    assert AGENT_REPLY not in stored and "저장하지 않은 안내" in stored
 
     # 종료 asks first, then the conversation leaves the list
     detail.get_by_test_id("resolve-button").click()

@@ -49,8 +49,13 @@ def test_a_driver_token_is_not_an_agent_token(assistant):
 
 
 def test_a_driver_token_signed_with_the_agent_secret_still_lacks_the_role(assistant):
-    forged = jwt.encode({"sub": "D-1001", "exp": 4102444800}, AGENT_SECRET, algorithm="HS256")
+    forged = jwt.encode({"sub": "D-1001", "exp": 4102444800, "jti": "x1"}, AGENT_SECRET, algorithm="HS256")
     assert post(assistant, "lookup", {"driver_id": "D-1001"}, headers(forged)).status_code == 403
+
+
+def test_an_agent_token_without_an_id_is_refused_because_it_could_never_be_revoked(assistant):
+    unrevocable = jwt.encode({"sub": "A-07", "role": "agent", "exp": 4102444800}, AGENT_SECRET, algorithm="HS256")
+    assert post(assistant, "suggest", {"text": "위탁콜"}, headers(unrevocable)).status_code == 401
 
 
 SUGGEST_CASES = {

@@ -15,13 +15,13 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from server.tracker_store import RedactingSQLTrackerStore
 from tests.conftest import PROJECT_ROOT
 
-TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJELTEwMDEifQ.signature"
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJELTEwMDEifQ.signature"  # also pasted into the text
 
 
 def conversation(sender: str) -> DialogueStateTracker:
     tracker = DialogueStateTracker(sender, slots=[])
     tracker.update(ActionExecuted("action_listen"))
-    tracker.update(UserUttered("김민수 010-1234-5678 이에요", {"name": "inform", "confidence": 1.0},
+    tracker.update(UserUttered(f"김민수 010-1234-5678 이에요 {TOKEN}", {"name": "inform", "confidence": 1.0},
                                metadata={"driver_token": TOKEN}))
     tracker.update(BotUttered("확인 감사합니다."))
     return tracker
@@ -42,7 +42,7 @@ async def test_the_sql_event_broker_receives_the_stored_events_redacted(tmp_path
     assert [e["event"] for e in events] == ["action", "user", "bot"]
     published = json.dumps(events, ensure_ascii=False)
     assert "010-****-5678" in published
-    assert "1234-5678" not in published and TOKEN not in published
+    assert "1234-5678" not in published and TOKEN not in published and "[token]" in published
 
 
 @pytest.mark.postgres

@@ -52,3 +52,9 @@ def test_only_the_driver_token_of_the_metadata_is_kept(assistant, sender):
     rest(assistant, {"sender": sender, "message": "안녕하세요", "metadata": {"driver_token": "x.y.z", "role": "admin"}})
     stored = [e for e in assistant.tracker(sender)["events"] if e["event"] == "user"][-1]
     assert "role" not in stored.get("metadata", {})
+
+
+def test_a_body_over_256_kib_is_refused_before_it_is_parsed(assistant, sender):
+    answer = requests.post(f"{assistant.url}/webhooks/rest/webhook", data=b'{"sender": "x", "message": "' + b"a" * 300_000 + b'"}',
+                           headers={"Content-Type": "application/json"}, timeout=60)
+    assert answer.status_code == 413

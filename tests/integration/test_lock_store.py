@@ -110,3 +110,23 @@ def test_messages_of_one_conversation_are_served_in_the_order_they_came():
 
     asyncio.run(run())
     assert served == list(range(8))
+
+
+def test_a_waiting_turn_keeps_its_place_however_long_it_waits():
+    """Each turn holds the lock longer than half the lifetime: the third waits longer than the
+    lifetime, and is still served third (its polls keep its ticket alive)."""
+    conversation = f"patient-{uuid.uuid4().hex}"
+    served = []
+
+    async def turn(number: int, store) -> None:
+        await asyncio.sleep(number * 0.05)
+        async with store.lock(conversation, lock_lifetime=1):
+            served.append(number)
+            await asyncio.sleep(0.6)
+
+    async def run() -> None:
+        store = _store()
+        await asyncio.gather(*(turn(n, store) for n in range(3)))
+
+    asyncio.run(run())
+    assert served == [0, 1, 2]

@@ -29,6 +29,9 @@ from korean_nlu.text import extract_driver_name, to_jamo
         ("네 제 이름은 박철수입니다", "박철수"),
         ("정수진이구요 01056789012", "정수진"),
         ("황보영희요", "황보영희"),
+        ("김소이요", "김소이"),
+        ("이수이에요", "이수이"),
+        ("김하나이에요", "김하나"),
     ],
 )
 def test_a_name_is_taken_out_of_its_polite_wrapping(answer, name):
