@@ -16,6 +16,8 @@ fi
 echo "training the assistant (data or config changed)…"
 mkdir -p models
 start=$(date +%s)
-.venv/bin/rasa train --fixed-model-name current --out models --quiet
+# --force: Rasa's training cache knows the data and the config, not our components' code; a
+# change to the Korean tokenizer must not reuse a DIET trained on the old tokens
+.venv/bin/rasa train --force --fixed-model-name current --out models --quiet
 echo "$fingerprint" > "$stamp"
 echo "trained in $(( $(date +%s) - start )) s → models/current.tar.gz"
