@@ -121,9 +121,9 @@ async def _turn(session: aiohttp.ClientSession, url: str, sender: str, text: str
                 if answer.status == 200:
                     return Turn(sender, text, message_id, started, time.monotonic() - started, await answer.json(),
                                 attempts, failures)
-                body = await answer.text()
-                failures.append(body[:500])
-                failure = f"HTTP {answer.status}: {body[:120]}"
+                answered = await answer.text()
+                failures.append(answered[:500])
+                failure = f"HTTP {answer.status}: {answered[:120]}"
                 if answer.status not in RETRYABLE_STATUS:
                     raise RuntimeError(failure)
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
