@@ -58,3 +58,30 @@ def test_a_body_over_256_kib_is_refused_before_it_is_parsed(assistant, sender):
     answer = requests.post(f"{assistant.url}/webhooks/rest/webhook", data=b'{"sender": "x", "message": "' + b"a" * 300_000 + b'"}',
                            headers={"Content-Type": "application/json"}, timeout=60)
     assert answer.status_code == 413
+
+
+def q3_turn(assistant, sender, text, token, message_id, retry=False):
+    body = {"sender": sender, "message": text, "message_id": message_id, "metadata": {"driver_token": token} if token else {}}
+    if retry:
+        body["retry"] = True
+    return rest(assistant, body)
+
+
+def test_a_retried_turn_gets_the_replies_of_the_turn_that_ran_not_a_second_run(assistant, sender):
+    token = mint_driver_token("D-1001", TEST_SECRET)
+    q3_turn(assistant, sender, "콜마너에서 콜 수락이 안 돼요", token, "m-a")
+    first = q3_turn(assistant, sender, "네 카카오요", token, "m-b").json()
+    again = q3_turn(assistant, sender, "네 카카오요", token, "m-b", retry=True).json()
+    assert [r["text"] for r in again] == [r["text"] for r in first]
+    users = [e for e in assistant.tracker(sender)["events"] if e["event"] == "user"]
+    assert [e["text"] for e in users].count("네 카카오요") == 1
+
+
+def test_a_retry_without_the_drivers_token_never_gets_the_drivers_replies(assistant, sender):
+    token = mint_driver_token("D-1001", TEST_SECRET)
+    for number, text in enumerate(["콜마너에서 콜 수락이 안 돼요", "네 카카오요", "김민수", "010-1234-5678"]):
+        answer = q3_turn(assistant, sender, text, token, f"turn-{number}").json()
+    assert "운행 중 사고 발생 후 미신고" in str(answer)
+    for stranger in (None, mint_driver_token("D-1002", TEST_SECRET)):
+        replayed = q3_turn(assistant, sender, "010-1234-5678", stranger, "turn-3", retry=True)
+        assert "운행 중 사고 발생 후 미신고" not in replayed.text
