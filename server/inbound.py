@@ -143,6 +143,22 @@ def holder_digest(token: Optional[str]) -> str:
     return hmac.new(holder_key(), chat_holder(token).encode(), hashlib.sha256).hexdigest()[:32]
 
 
+class DriverGuards:
+    """The guard for the running model's domain (its buttons and intents), built again only
+    when a new model is loaded: the REST channel and the widget share this."""
+
+    def __init__(self) -> None:
+        self._domain_id: Optional[int] = None
+        self._guard: Optional[InboundGuard] = None
+
+    def for_domain(self, domain) -> "InboundGuard":
+        if self._guard is None or id(domain) != self._domain_id:
+            self._guard = InboundGuard(offered_payloads(domain.responses if domain else {}),
+                                       intents=domain.intents if domain else ())
+            self._domain_id = id(domain)
+        return self._guard
+
+
 def offered_payloads(responses: Dict[str, list]) -> FrozenSet[str]:
     """Every button payload of the domain's responses (and nothing else)."""
     return frozenset(

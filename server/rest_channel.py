@@ -18,7 +18,7 @@ are read as text; a failure inside Rasa is an apology, never a trace.
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -29,7 +29,7 @@ from sanic.response import HTTPResponse
 
 from consignment.content import message
 from consignment.identity import TOKEN_METADATA_KEY
-from server.inbound import InboundGuard, client_address, driver_metadata, holder_digest, offered_payloads
+from server.inbound import DriverGuards, client_address, driver_metadata, holder_digest
 from server.shared_state import TurnReplies, redis_client
 
 logger = logging.getLogger(__name__)
@@ -72,16 +72,9 @@ class DriverRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         rest_bp = Blueprint("driver_rest", __name__)
-        guards: Dict[int, InboundGuard] = {}
+        guards = DriverGuards()
         turns = TurnReplies(redis_client())
 
-        def guard_for(request: Request) -> InboundGuard:
-            domain = request.app.ctx.agent.domain
-            if id(domain) not in guards:  # a new model brings new buttons
-                guards.clear()
-                guards[id(domain)] = InboundGuard(offered_payloads(domain.responses if domain else {}),
-                                                  intents=domain.intents if domain else ())
-            return guards[id(domain)]
 
         def reply(sender: Optional[str], key: str, status: int) -> HTTPResponse:
             return response.json([{"recipient_id": sender, "text": message("driver_channel", key)}], status=status)
@@ -101,7 +94,7 @@ class DriverRestInput(RestInput):
             if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS \
                     or not isinstance(text, str):
                 return reply(sender if isinstance(sender, str) else None, "invalid_request", 400)
-            guard = guard_for(request)
+            guard = guards.for_domain(request.app.ctx.agent.domain)
             address = client_address(request.ip, request.headers.get("X-Forwarded-For"))
             refusal = await guard.refusal(self.name(), sender, address, text)
             if refusal:

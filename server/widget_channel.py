@@ -52,13 +52,13 @@ from consignment.content import load_yaml, message
 from consignment.identity import TOKEN_METADATA_KEY, mint_driver_token, token_holder
 from server.shared_state import redis_client
 from server.inbound import (
+    DriverGuards,
     InboundGuard,
     chat_holder,
     client_address,
     driver_metadata,
     holder_key,
     is_loopback,
-    offered_payloads,
 )
 
 logger = logging.getLogger(__name__)
@@ -251,17 +251,12 @@ class DriverWidgetInput(SocketIOInput):
             return response.json({"driver_id": driver_id, "token": token}, headers={"Cache-Control": "no-store"})
 
         # ── socket.io ────────────────────────────────────────────────────────
-        guards: Dict[int, InboundGuard] = {}
+        guards = DriverGuards()
         app_holder: Dict[str, Any] = {}
 
         def guard() -> InboundGuard:
             agent = getattr(getattr(app_holder.get("app"), "ctx", None), "agent", None)
-            domain = agent.domain if agent is not None else None
-            if id(domain) not in guards:  # a new model brings new buttons
-                guards.clear()
-                guards[id(domain)] = InboundGuard(offered_payloads(domain.responses if domain else {}),
-                                                  intents=domain.intents if domain else ())
-            return guards[id(domain)]
+            return guards.for_domain(agent.domain if agent is not None else None)
 
         async def join(sid: str, session_id: str) -> None:
             """Puts the socket in its conversation's room (and out of a previous one)."""

@@ -1,6 +1,7 @@
 """Debian's headless Chromium for the browser tests, driven by Playwright (never its own download)."""
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -28,3 +29,19 @@ def browser():
             yield instance
         finally:
             instance.close()
+
+
+@contextlib.contextmanager
+def strict_page(browser, what: str, **context_args):
+    """A page whose JavaScript errors and Content-Security-Policy refusals fail the test."""
+    context = browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul", reduced_motion="reduce", **context_args)
+    context.add_init_script("document.addEventListener('securitypolicyviolation', e => (window.__refused ="
+                            " window.__refused || []).push(e.violatedDirective + ' ' + e.blockedURI))")
+    tab = context.new_page()
+    errors = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    yield tab
+    refused = tab.evaluate("window.__refused || []")
+    context.close()
+    assert not errors, f"JavaScript errors on {what}: {errors}"
+    assert not refused, f"Content-Security-Policy violations: {refused}"

@@ -22,7 +22,7 @@ import pytest
 
 from consignment.agent_auth import mint_agent_token
 from consignment.identity import mint_driver_token
-from tests.browser.conftest import SCREENSHOT_DIR
+from tests.browser.conftest import SCREENSHOT_DIR, strict_page
 from tests.conftest import PROJECT_ROOT, TEST_SECRET
 from tests.live_servers import AGENT_SECRET
 
@@ -82,20 +82,9 @@ def conversations(assistant):  # noqa: F811
 @pytest.fixture
 def page(browser):
     # Seoul time, as the CS centre: the default range ends on today's KST date, as the server counts days
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="ko-KR",
-                                  timezone_id="Asia/Seoul", reduced_motion="reduce", accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    # the page's Content-Security-Policy (the console's) refuses inline styles and eval: every refusal is kept
-    context.add_init_script("document.addEventListener('securitypolicyviolation', e => (window.__refused ="
-                            " window.__refused || []).push(e.violatedDirective + ' ' + e.blockedURI))")
-    tab = context.new_page()
-    errors = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    yield tab
-    refused = tab.evaluate("window.__refused || []")
-    context.close()
-    assert not errors, f"JavaScript errors on the dashboard: {errors}"
-    assert not refused, f"Content-Security-Policy violations: {refused}"
+    with strict_page(browser, "the dashboard", viewport={"width": 1440, "height": 1000}, accept_downloads=True) as tab:
+        tab.set_default_timeout(TIMEOUT_MS)
+        yield tab
 
 
 def open_dashboard(page, assistant, token: str):  # noqa: F811

@@ -15,6 +15,7 @@ import requests
 
 from consignment.agent_auth import mint_agent_token
 from consignment.identity import mint_driver_token
+from tests.browser.conftest import strict_page
 from tests.conftest import TEST_SECRET
 from tests.live_servers import AGENT_SECRET
 
@@ -40,20 +41,9 @@ def agent_token() -> str:
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR",
-                                  timezone_id="Asia/Seoul", reduced_motion="reduce")
-    context.set_default_timeout(TIMEOUT_MS)
-    # the console's Content-Security-Policy (server/assist_channel.py): every refusal is kept
-    context.add_init_script("document.addEventListener('securitypolicyviolation', e => (window.__refused ="
-                            " window.__refused || []).push(e.violatedDirective + ' ' + e.blockedURI))")
-    tab = context.new_page()
-    errors = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    yield tab
-    refused = tab.evaluate("window.__refused || []")
-    context.close()
-    assert not errors, f"JavaScript errors on the console page: {errors}"
-    assert not refused, f"Content-Security-Policy violations: {refused}"
+    with strict_page(browser, "the console page", viewport={"width": 1280, "height": 900}) as tab:
+        tab.set_default_timeout(TIMEOUT_MS)
+        yield tab
 
 
 class Driver:
