@@ -129,19 +129,6 @@ class VerifiedDriver:
     driver_id: str
 
 
-def verify_driver(
-    token: Optional[str],
-    given_name: Optional[str],
-    given_phone_digest: Optional[str],
-    find_driver,
-    secret: Optional[str] = None,
-    now: Optional[dt.datetime] = None,
-) -> VerifiedDriver:
-    """Checks the token, then name and phone against the token's driver (find_driver(id))."""
-    driver_id = verify_driver_token(token, secret, now)
-    return match_record(driver_id, given_name, given_phone_digest, find_driver, secret)
-
-
 def match_record(
     driver_id: str,
     given_name: Optional[str],

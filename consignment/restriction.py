@@ -13,6 +13,7 @@ from typing import List, Optional, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from consignment import settings
 from consignment.admin_db import AdminDataUnavailable, AdminRepository, Restriction
 from consignment.identity import (
     FAILED_CHECKS_WINDOW,
@@ -78,9 +79,9 @@ class RestrictionAnswer:
 class FailedChecks(Protocol):
     """Where failed 본인확인 are counted (consignment.assist_store.AssistStore)."""
 
-    def identity_failures_since(self, driver_id: str, since: dt.datetime) -> int: ...
+    def reserve_identity_check(self, driver_id: str, at: dt.datetime, window: dt.timedelta, limit: int) -> Optional[int]: ...
 
-    def record_identity_failure(self, driver_id: str, at: dt.datetime) -> None: ...
+    def release_identity_check(self, reservation: int) -> None: ...
 
 
 def answer_restriction_inquiry(
@@ -91,32 +92,52 @@ def answer_restriction_inquiry(
     failed_checks: FailedChecks,
     now: Optional[dt.datetime] = None,
 ) -> RestrictionAnswer:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    # the assistant's one clock (ASSISTANT_NOW, else the real time), as the admin lookup's
+    now = now or settings.system_clock()
     try:
         driver_id = verify_driver_token(token)
     except IdentityNotVerified as refusal:
         logger.info("restriction inquiry: identity not verified (%s)", refusal.code)
         return RestrictionAnswer(RestrictionAnswer.NOT_VERIFIED)
     try:
-        if failed_checks.identity_failures_since(driver_id, now - FAILED_CHECKS_WINDOW) >= MAX_FAILED_CHECKS:
-            logger.warning("restriction inquiry: too many failed identity checks for %s, no lookup", driver_id)
-            return RestrictionAnswer(RestrictionAnswer.TOO_MANY_FAILED_CHECKS)
-        try:
-            verified = match_record(driver_id, given_name, given_phone_digest, repository.driver)
-        except IdentityNotVerified as refusal:
-            failed_checks.record_identity_failure(driver_id, now)
-            logger.info("restriction inquiry: identity not verified (%s) for %s", refusal.code, driver_id)
-            return RestrictionAnswer(RestrictionAnswer.NOT_VERIFIED)
-        restriction = repository.restriction(verified.driver_id)
-    except AdminDataUnavailable as outage:
-        logger.warning("restriction inquiry: admin data unavailable (%s)", outage)
-        return RestrictionAnswer(RestrictionAnswer.UNAVAILABLE)
-    except SQLAlchemyError as outage:  # the failed-check count cannot be read: no lookup
+        # the attempt is taken before the check runs (one atomic step): parallel conversations
+        # with one token get no more than MAX_FAILED_CHECKS guesses in
+        reservation = failed_checks.reserve_identity_check(driver_id, now, FAILED_CHECKS_WINDOW, MAX_FAILED_CHECKS)
+    except SQLAlchemyError as outage:  # the failed-check count cannot be kept: no lookup
         logger.warning("restriction inquiry: failed-check store unavailable (%s)", type(outage).__name__)
         return RestrictionAnswer(RestrictionAnswer.UNAVAILABLE)
-    logger.info("restriction inquiry: %s for %s", restriction.status, verified.driver_id)
+    if reservation is None:
+        logger.warning("restriction inquiry: too many failed identity checks for %s, no lookup", driver_id)
+        return RestrictionAnswer(RestrictionAnswer.TOO_MANY_FAILED_CHECKS)
+    try:
+        try:
+            verified = match_record(driver_id, given_name, given_phone_digest, repository.driver)
+        except IdentityNotVerified as refusal:  # the reserved attempt stays: it is this failure
+            logger.info("restriction inquiry: identity not verified (%s) for %s", refusal.code, driver_id)
+            return RestrictionAnswer(RestrictionAnswer.NOT_VERIFIED)
+        _give_back(failed_checks, reservation)
+        reservation = None
+        restriction = repository.restriction(verified.driver_id)
+    except AdminDataUnavailable as outage:  # no check was evaluated: the attempt is given back
+        _give_back(failed_checks, reservation)
+        logger.warning("restriction inquiry: admin data unavailable (%s)", outage)
+        return RestrictionAnswer(RestrictionAnswer.UNAVAILABLE)
+    # the outcome only: a driver's suspension status by id is personal data (issue 13 item 5)
+    logger.info("restriction inquiry: answered (%s)", restriction.status)
     outcome = OUTCOME_OF_RESTRICTION[restriction.status]
     return RestrictionAnswer(outcome, reason=restriction.reason if outcome == RestrictionAnswer.SUSPENDED else None)
+
+
+def _give_back(failed_checks: FailedChecks, reservation: Optional[int]) -> None:
+    """A reserved attempt that was not a failure (None: already given back). If the store cannot
+    take it back now, it stays counted (the safe side: one attempt fewer this hour), and the
+    driver still gets the answer."""
+    if reservation is None:
+        return
+    try:
+        failed_checks.release_identity_check(reservation)
+    except SQLAlchemyError as outage:
+        logger.warning("restriction inquiry: an attempt could not be given back (%s)", type(outage).__name__)
 
 
 # what the admin's record says → the article's answer (the driver's chat and the agent's lookup)

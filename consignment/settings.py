@@ -168,5 +168,8 @@ def check_deployment() -> str:
 def system_clock() -> dt.datetime:
     fixed = os.environ.get("ASSISTANT_NOW")
     if fixed:
-        return dt.datetime.fromisoformat(fixed)
+        # without an offset, the time is Korea's (the admin's records read it so): always aware,
+        # so that every comparison with a stored time works
+        at = dt.datetime.fromisoformat(fixed)
+        return at if at.tzinfo else at.replace(tzinfo=KST)
     return dt.datetime.now(KST)

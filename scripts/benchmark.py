@@ -365,7 +365,7 @@ def measure_conversations(
     session = requests.Session()
     per_turn: List[List[float]] = [[] for _ in turns]
     for run in range(count + 1):
-        sender = f"{prefix}-{run}-{uuid.uuid4().hex[:8]}"
+        sender = f"{prefix}-{run}-{uuid.uuid4().hex}"
         transcript = []
         replies: list = []
         for index, text in enumerate(turns):

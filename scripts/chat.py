@@ -65,7 +65,7 @@ def main() -> int:
         print(f"[데모] {args.driver} 기사 앱에서 연 채팅처럼 토큰을 함께 보냅니다.")
     else:
         print("[익명] 기사 토큰 없이 대화합니다: 배차 제한 사유는 안내되지 않아요.")
-    sender = f"terminal-{uuid.uuid4().hex[:8]}"
+    sender = f"terminal-{uuid.uuid4().hex}"
     print("종료: /quit · 버튼은 → 뒤의 값을 입력하세요.\n")
     while True:
         try:

@@ -127,7 +127,8 @@ def driver_metadata(metadata: Any) -> Dict[str, str]:
 
 def chat_holder(token: Optional[str]) -> str:
     """Who holds a chat: the driver a correctly signed token names (expired or not), else
-    anonymous. Binds a widget session and a retried REST turn to the driver who started it."""
+    anonymous. Binds a widget session, a REST conversation (consignment.conversation_holders)
+    and a retried REST turn to the driver who started it."""
     driver = token_holder(token)
     return f"driver:{driver}" if driver else ANONYMOUS
 

@@ -14,9 +14,19 @@ trace); size and rate limits per sender and per client address (413 / 429, with 
 driver can read); only the driver token of the metadata reaches the conversation; the input
 channel is always "rest" (a client cannot claim to be Slack); Rasa's own commands (/restart)
 are read as text; a failure inside Rasa is an apology, never a trace.
+
+A conversation belongs to its first holder (CONTRACT §4; consignment.conversation_holders): the
+driver a correctly signed token names (expired or not: a re-issued token is the same driver), or
+an anonymous client. Any other holder naming its sender id gets 403 and nothing of it: no turn,
+no pause, no rating, no replayed replies. Without a token the sender id is the only key to a
+conversation, so an anonymous client must send one nobody can guess (at least 32 characters, a
+UUID); a shorter one gets 400. A stored conversation nobody holds yet (one from before holders
+were kept, or from another channel) goes only to the holder its own messages name.
 """
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from typing import Any, Awaitable, Callable, Optional, Text
 
@@ -28,13 +38,16 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from consignment.content import message
-from consignment.identity import TOKEN_METADATA_KEY
+from consignment.conversation_holders import default_holders
+from consignment.identity import TOKEN_METADATA_KEY, token_holder
 from server.inbound import DriverGuards, client_address, driver_metadata, holder_digest
 from server.shared_state import TurnReplies, redis_client
 
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 128
+# without a token, the sender id is the conversation's only key: a UUID's length at least
+MIN_ANONYMOUS_SENDER_CHARS = 32
 # the chat's holder (a keyed digest) stored with each driver message: a retried turn's replies go
 # only to the one who sent it (server/inbound.py)
 HOLDER_KEY = "holder"
@@ -63,6 +76,30 @@ async def stored_turn_replies(agent, sender: str, message_id: str, holder: str) 
                     message[key] = event.data[key]
             replies.append(message)
     return replies if found else None
+
+
+def claimable(tracker, holder: str) -> bool:
+    """Whether a stored conversation that nobody holds yet may become this holder's: only when
+    every message in it came through this channel from this holder (a conversation from before
+    holders were kept), or it has none."""
+    if tracker is None:
+        return True
+    return all(
+        event.input_channel == DriverRestInput.name() and (event.metadata or {}).get(HOLDER_KEY) == holder
+        for event in tracker.events if isinstance(event, UserUttered)
+    )
+
+
+async def holds_conversation(agent, sender: str, driver_id: Optional[str], holder: str) -> bool:
+    """Whether this holder (the token's driver, or None: anonymous) holds the conversation, taking
+    it when it is new. The holders' database answers in a thread: the event loop never waits."""
+    holders = default_holders()
+    blocking = functools.partial(asyncio.get_running_loop().run_in_executor, None)
+    held = await blocking(holders.holder, sender)
+    # every session of it: a conversation from before holders were kept may have an older session
+    if held is None and not claimable(await agent.tracker_store.retrieve_full_tracker(sender), holder):
+        return False
+    return await blocking(holders.claim, sender, driver_id, DriverRestInput.name())
 
 
 class DriverRestInput(RestInput):
@@ -94,16 +131,30 @@ class DriverRestInput(RestInput):
             if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS \
                     or not isinstance(text, str):
                 return reply(sender if isinstance(sender, str) else None, "invalid_request", 400)
+            metadata = driver_metadata(body.get("metadata"))
+            token = metadata.get(TOKEN_METADATA_KEY)
+            holder = holder_digest(token)
             guard = guards.for_domain(request.app.ctx.agent.domain)
             address = client_address(request.ip, request.headers.get("X-Forwarded-For"))
-            refusal = await guard.refusal(self.name(), sender, address, text)
+            # counted per holder of the sender id: someone naming a driver's conversation spends
+            # their own allowance, not the driver's
+            refusal = await guard.refusal(self.name(), f"{holder}:{sender}", address, text)
             if refusal:
                 return reply(sender, refusal.key, refusal.status)
+            driver_id = token_holder(token)
+            if driver_id is None and len(sender.strip()) < MIN_ANONYMOUS_SENDER_CHARS:
+                return reply(sender, "guessable_anonymous_sender", 400)
+            try:
+                held = await holds_conversation(request.app.ctx.agent, sender, driver_id, holder)
+            except Exception as error:  # who holds it cannot be told: nothing runs
+                logger.error("rest: the conversation's holder could not be checked (%s)", type(error).__name__)
+                return reply(sender, "unavailable", 503)
+            if not held:
+                logger.warning("rest: a message for a conversation another holder holds was refused")
+                return reply(sender, "conversation_of_another_holder", 403)
             message_id = body.get("message_id")
             if not (isinstance(message_id, str) and 0 < len(message_id) <= MAX_MESSAGE_ID_CHARS):
                 message_id = None
-            metadata = driver_metadata(body.get("metadata"))
-            holder = holder_digest(metadata.get(TOKEN_METADATA_KEY))
             if message_id and not await turns.begin(sender, message_id, holder):
                 done = await turns.replies(sender, message_id, holder, RETRY_WAIT_S)
                 if done is not None:  # the retry of a turn that ran: its replies, not a second run

@@ -103,7 +103,7 @@ def assert_no_leak(answer: requests.Response, what: str) -> None:
 
 def still_answers(assistant) -> None:
     reply = requests.post(f"{assistant.url}/webhooks/rest/webhook",
-                          json={"sender": "after-fuzz", "message": "위탁콜이 뭐예요?"}, timeout=60)
+                          json={"sender": "after-fuzz-0123456789abcdef0123456789abcdef", "message": "위탁콜이 뭐예요?"}, timeout=60)
     assert reply.status_code == 200 and "CNMP" in reply.text
 
 

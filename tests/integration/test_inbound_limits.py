@@ -85,3 +85,11 @@ def test_a_retry_without_the_drivers_token_never_gets_the_drivers_replies(assist
     for stranger in (None, mint_driver_token("D-1002", TEST_SECRET)):
         replayed = q3_turn(assistant, sender, "010-1234-5678", stranger, "turn-3", retry=True)
         assert "운행 중 사고 발생 후 미신고" not in replayed.text
+
+
+def test_messages_someone_else_sends_under_a_drivers_sender_id_do_not_spend_the_drivers_allowance(assistant, sender):
+    token = mint_driver_token("D-1001", TEST_SECRET)
+    assert rest(assistant, {"sender": sender, "message": "안녕하세요", "metadata": {"driver_token": token}}).status_code == 200
+    for _ in range(31):  # a stranger floods the driver's conversation (refused, then limited)
+        rest(assistant, {"sender": sender, "message": "안녕하세요"})
+    assert rest(assistant, {"sender": sender, "message": "위탁콜이 뭐예요?", "metadata": {"driver_token": token}}).status_code == 200

@@ -8,13 +8,14 @@ import json
 import jwt
 import pytest
 
+from consignment.assist_store import AssistStore
 from consignment.identity import (
     IdentityNotVerified,
     mint_driver_token,
     phone_digest,
-    verify_driver,
     verify_driver_token,
 )
+from consignment.restriction import RestrictionAnswer, answer_restriction_inquiry
 from tests.conftest import TEST_SECRET
 
 
@@ -71,29 +72,45 @@ def test_nothing_verifies_when_no_secret_is_configured(monkeypatch):
     assert refusal(verify_driver_token, token_for()) == IdentityNotVerified.NO_SECRET
 
 
-def test_the_tokens_driver_with_matching_name_and_phone_is_verified(sqlite_repository):
-    verified = verify_driver(token_for("D-1001"), "김민수", phone_digest("010-1234-5678"), sqlite_repository.driver)
-    assert verified.driver_id == "D-1001"
+# 본인확인 as the Q3 answer runs it (consignment.restriction.answer_restriction_inquiry): the token,
+# then the name and phone against the token's driver; nothing from the record unless both match.
+@pytest.fixture
+def check(sqlite_repository, tmp_path):
+    store = AssistStore(f"sqlite:///{tmp_path / 'assist.db'}")
+
+    def run(token: str, name: str, phone: str) -> str:
+        return answer_restriction_inquiry(token, name, phone_digest(phone), sqlite_repository, store).kind
+
+    return run
 
 
-def test_another_drivers_name_and_phone_with_my_token_are_refused(sqlite_repository):
-    code = refusal(verify_driver, token_for("D-1003"), "김민수", phone_digest("010-1234-5678"), sqlite_repository.driver)
-    assert code == IdentityNotVerified.MISMATCH
+def test_the_tokens_driver_with_matching_name_and_phone_hears_the_record(check):
+    assert check(token_for("D-1001"), "김민수", "010-1234-5678") == RestrictionAnswer.SUSPENDED
 
 
-def test_the_right_name_with_a_wrong_phone_is_refused(sqlite_repository):
-    code = refusal(verify_driver, token_for("D-1001"), "김민수", phone_digest("010-9999-9999"), sqlite_repository.driver)
-    assert code == IdentityNotVerified.MISMATCH
+def test_a_name_given_with_spaces_still_matches(check):
+    assert check(token_for("D-1001"), "김 민수", "010-1234-5678") == RestrictionAnswer.SUSPENDED
 
 
-def test_the_right_phone_with_a_wrong_name_is_refused(sqlite_repository):
-    code = refusal(verify_driver, token_for("D-1001"), "김민준", phone_digest("010-1234-5678"), sqlite_repository.driver)
-    assert code == IdentityNotVerified.MISMATCH
+def test_another_drivers_name_and_phone_with_my_token_are_refused(check):
+    assert check(token_for("D-1003"), "김민수", "010-1234-5678") == RestrictionAnswer.NOT_VERIFIED
 
 
-def test_a_token_for_a_driver_not_on_record_is_refused(sqlite_repository):
-    code = refusal(verify_driver, token_for("D-9999"), "김민수", phone_digest("010-1234-5678"), sqlite_repository.driver)
-    assert code == IdentityNotVerified.UNKNOWN_DRIVER
+def test_the_right_name_with_a_wrong_phone_is_refused(check):
+    assert check(token_for("D-1001"), "김민수", "010-9999-9999") == RestrictionAnswer.NOT_VERIFIED
+
+
+def test_the_right_phone_with_a_wrong_name_is_refused(check):
+    assert check(token_for("D-1001"), "김민준", "010-1234-5678") == RestrictionAnswer.NOT_VERIFIED
+
+
+def test_a_token_for_a_driver_not_on_record_is_refused(check):
+    assert check(token_for("D-9999"), "김민수", "010-1234-5678") == RestrictionAnswer.NOT_VERIFIED
+
+
+def test_a_token_that_expired_before_the_lookup_is_refused_with_the_right_details(check):
+    expired = token_for(exp=int((dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)).timestamp()))
+    assert check(expired, "김민수", "010-1234-5678") == RestrictionAnswer.NOT_VERIFIED
 
 
 def test_the_phone_digest_does_not_contain_the_number():
