@@ -48,7 +48,7 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
         dispatcher.utter_message(response="utter_handoff_unavailable")
         return _reset_events()
     dispatcher.utter_message(response=HANDOFF_MESSAGES[reason], json_message={"handoff": packet})
-    logger.info("handoff (%s): %s", reason, packet["summary"])
+    logger.info("handoff recorded (%s)", reason)  # the summary holds the driver's words: not for logs
     return _reset_events() + events
 
 

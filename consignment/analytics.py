@@ -4,19 +4,24 @@ driver ratings, agents' verdicts on suggestions, reply latency — for a date ra
 Computed from the tracker store's `events` table (Rasa's SQL tracker store, redacted) and agent
 assist's store, with SQL that runs on SQLite and PostgreSQL. Every query selects by event type
 or action name and a time range through an index (server/tracker_store.py creates them), so a
-year of conversations is never scanned event by event. Nothing personal comes out: texts are
-stored with phone numbers masked, and no suspension reason is ever counted or shown.
+year of conversations is never scanned event by event. Nothing personal comes out: no
+suspension reason is ever counted or shown, and a driver's own words appear only as the top
+unrecognised messages — a message only once at least MIN_CONVERSATIONS different conversations
+sent it, and then with numbers, tokens and names masked (`masked_for_lead`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter, defaultdict
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import sqlalchemy as sa
 
 from consignment import assist_store as store
+from consignment.handoff import reason_labels
+from consignment.identity import mask_tokens_in
 from consignment.settings import KST
 
 # Rasa's events table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent), read-only here
@@ -37,6 +42,18 @@ Q3_OUTCOME_SLOT = "q3_outcome"
 Q3_OUTCOMES = ("suspended", "customer_block", "none_on_record")
 STAFF_SENDERS = "slack-%"  # Slack conversations are staff, not drivers
 TOP_UNRECOGNISED = 10
+# a text one or two conversations sent may be one driver's own words: the lead sees it only
+# once this many different conversations sent it
+MIN_CONVERSATIONS = 3
+NAME_SLOT = "driver_name"
+NUMBER_MASK = "#"
+NAME_MASK = "○○○"
+# a name is a common family name and one or two syllables, where the driver introduces
+# themselves: "김민수입니다", "김민수예요", "김민수 기사", "제 이름은 김민수"
+_SURNAMES = "김이박최정강조윤장임한오서신권황안송류유홍전고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현"
+_NAME_BEFORE = re.compile(
+    rf"(?<![가-힣])[{_SURNAMES}][가-힣]{{1,2}}(?=\s*(?:입니다|이에요|예요|이고요|이구요|씨|님|기사))")
+_NAME_AFTER = re.compile(r"((?:이름은|성함은|이름이|성함이|저는)\s*)[가-힣]{2,4}")
 DAY_S = 86400
 KST_OFFSET_S = 9 * 3600
 
@@ -101,10 +118,20 @@ def report(events_engine: sa.engine.Engine, assist: "store.AssistStore", start: 
         ):
             by_day[_date(day_number)][f"csat_{RATINGS[intent]}"] += count
             ratings[RATINGS[intent]] += count
-        unrecognised = Counter(
-            (json.loads(data).get("text") or "").strip()[:200]
-            for (data,) in conn.execute(sa.select(events.c.data).where(user, events.c.intent_name == FALLBACK))
-        )
+        names = {
+            value.strip() for value in (
+                json.loads(data).get("value")
+                for (data,) in conn.execute(sa.select(events.c.data).where(
+                    events.c.action_name == NAME_SLOT, events.c.type_name == "slot", in_range)))
+            if isinstance(value, str) and len(value.strip()) >= 2
+        }
+        unrecognised: Dict[str, set] = defaultdict(set)
+        for sender, data in conn.execute(
+            sa.select(events.c.sender_id, events.c.data).where(user, events.c.intent_name == FALLBACK)
+        ):
+            text = masked_for_lead((json.loads(data).get("text") or "").strip()[:200], names)
+            if text:
+                unrecognised[text].add(sender)
         outcomes = Counter(
             json.loads(data).get("value")
             for (data,) in conn.execute(sa.select(events.c.data).where(
@@ -127,10 +154,11 @@ def report(events_engine: sa.engine.Engine, assist: "store.AssistStore", start: 
         "from": start.isoformat(),
         "to": end.isoformat(),
         "conversations": len(conversations),
-        "handoffs": {"total": len(handoffs), "by_reason": dict(Counter(h["reason"] for h in handoffs))},
+        "handoffs": {"total": len(handoffs), "by_reason": dict(Counter(h["reason"] for h in handoffs)),
+                     "reason_labels": reason_labels()},
         "containment_rate": _ratio(len(conversations - handed_over), len(conversations)),
         "fallback_rate": _ratio(intents.get(FALLBACK, 0), messages),
-        "top_unrecognised": [{"text": text, "count": count} for text, count in unrecognised.most_common(TOP_UNRECOGNISED) if text],
+        "top_unrecognised": _top_unrecognised(unrecognised),
         "intents": dict(intents.most_common()),
         "q3_outcomes": {name: outcomes.get(name, 0) for name in Q3_OUTCOMES},
         "csat": {"up": ratings.get("up", 0), "down": ratings.get("down", 0)},
@@ -139,6 +167,25 @@ def report(events_engine: sa.engine.Engine, assist: "store.AssistStore", start: 
                              "replies": len(latencies)},
         "by_day": [{"date": date, **values} for date, values in sorted(by_day.items())],
     }
+
+
+def masked_for_lead(text: str, names: Iterable[str] = ()) -> str:
+    """A driver's message as the lead may read it: tokens, every digit and names masked — the
+    names the conversations gave (`driver_name` slots) and name-like self-introductions."""
+    text = mask_tokens_in(text)
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, NAME_MASK)
+    text = _NAME_AFTER.sub(lambda found: found.group(1) + NAME_MASK, text)
+    text = _NAME_BEFORE.sub(NAME_MASK, text)
+    return re.sub(r"\d", NUMBER_MASK, text)
+
+
+def _top_unrecognised(senders_by_text: Dict[str, set]) -> List[Dict[str, Any]]:
+    """The most frequent unrecognised messages that MIN_CONVERSATIONS or more conversations sent;
+    `count`: how many conversations."""
+    shared = [(text, len(senders)) for text, senders in senders_by_text.items() if len(senders) >= MIN_CONVERSATIONS]
+    shared.sort(key=lambda item: (-item[1], item[0]))
+    return [{"text": text, "count": count} for text, count in shared[:TOP_UNRECOGNISED]]
 
 
 def _reply_latencies(conn, in_range) -> List[float]:

@@ -1,7 +1,7 @@
 """What agent assist remembers: suggestions, agents' feedback on them, and the lookup audit.
 
 Kept apart from the admin database (which is the admin's, read-only to us): ASSIST_DB_URL, by
-default SQLite var/assist.db. Texts are stored with phone numbers masked.
+default SQLite var/assist.db. Texts are stored with phone numbers and pasted tokens masked.
 """
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from typing import Any, Dict, List, Optional
 import sqlalchemy as sa
 
 from consignment import settings
+from consignment.clock import ASSIST_STORE_ZONE, aware
+from consignment.identity import mask_tokens_in
 from consignment.phone import mask_phone_numbers_in
 
 metadata = sa.MetaData()
@@ -82,6 +84,15 @@ identity_failures = sa.Table(
     sa.Index("ix_identity_failures_driver_time", "driver_id", "failed_at"),
 )
 
+identity_check_turns = sa.Table(
+    "identity_check_turns",
+    metadata,
+    # one row per driver, locked while a 본인확인 of that driver reserves its attempt: counting the
+    # failures and writing the next one is then one step, in every process (see reserve_identity_check)
+    sa.Column("driver_id", sa.String(64), primary_key=True),
+    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 revoked_agent_tokens = sa.Table(
     "revoked_agent_tokens",
     metadata,
@@ -94,7 +105,8 @@ revoked_agent_tokens = sa.Table(
 agent_audit = sa.Table(
     "assist_agent_audit",
     metadata,
-    # what agents did to drivers' conversations: take, reply, transfer, resolve (who, whom, when)
+    # what agents did to drivers' conversations: take, reply, transfer, resolve, and every read
+    # of one (action "read", detail: how and what was read, never a text) — who, whom, when
     sa.Column("audit_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("agent_id", sa.String(64), nullable=False),
     sa.Column("action", sa.String(16), nullable=False),
@@ -127,7 +139,7 @@ class AssistStore:
         with self.engine.begin() as conn:
             conn.execute(suggestions.insert().values(
                 suggestion_id=suggestion_id, agent_id=agent_id, conversation_id=conversation_id,
-                text=mask_phone_numbers_in(text), intent=intent, confidence=confidence, created_at=_now()))
+                text=_masked(text), intent=intent, confidence=confidence, created_at=_now()))
         return suggestion_id
 
     def record_feedback(self, suggestion_id: str, agent_id: str, verdict: str, corrected_intent: Optional[str]) -> bool:
@@ -153,21 +165,55 @@ class AssistStore:
     # ── 본인확인 failures ───────────────────────────────────────────────────────
     def identity_failures_since(self, driver_id: str, since: dt.datetime) -> int:
         with self.engine.connect() as conn:
-            return conn.execute(
-                sa.select(sa.func.count()).select_from(identity_failures).where(
-                    (identity_failures.c.driver_id == driver_id) & (identity_failures.c.failed_at > since)
-                )
-            ).scalar_one()
+            return self._failures_since(conn, driver_id, _utc(since))
 
     def record_identity_failure(self, driver_id: str, at: dt.datetime) -> None:
         with self.engine.begin() as conn:
-            conn.execute(identity_failures.insert().values(driver_id=driver_id, failed_at=at))
+            conn.execute(identity_failures.insert().values(driver_id=driver_id, failed_at=_utc(at)))
+
+    def reserve_identity_check(self, driver_id: str, at: dt.datetime, window: dt.timedelta, limit: int) -> Optional[int]:
+        """One of the driver's `limit` checks in the `window` before `at`, taken in one atomic step:
+        a failure written before the check is evaluated (its id is returned), or None when `limit`
+        failures are already in the window. Reading the count and then writing a failure would let
+        parallel conversations with one token guess more than `limit` times; here the driver's row
+        of identity_check_turns is locked first (PostgreSQL: a row lock; SQLite: the database's
+        write lock), so one driver's checks pass this step one at a time, in every process. A check
+        that succeeds, or is never evaluated, gives its failure back (release_identity_check)."""
+        at = _utc(at)
+        for attempt in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    locked = conn.execute(identity_check_turns.update().where(
+                        identity_check_turns.c.driver_id == driver_id).values(checked_at=at)).rowcount
+                    if not locked:  # the driver's first check: the row (a racing insert fails below)
+                        conn.execute(identity_check_turns.insert().values(driver_id=driver_id, checked_at=at))
+                    if self._failures_since(conn, driver_id, at - window) >= limit:
+                        return None
+                    return conn.execute(identity_failures.insert().values(
+                        driver_id=driver_id, failed_at=at)).inserted_primary_key[0]
+            except sa.exc.IntegrityError:  # another process created the driver's row first: lock that
+                if attempt == 2:
+                    raise
+        return None  # not reached
+
+    def release_identity_check(self, reservation: int) -> None:
+        """The reserved attempt was not a failure (the check passed, or never ran)."""
+        with self.engine.begin() as conn:
+            conn.execute(identity_failures.delete().where(identity_failures.c.failure_id == reservation))
+
+    @staticmethod
+    def _failures_since(conn, driver_id: str, since: dt.datetime) -> int:
+        return conn.execute(
+            sa.select(sa.func.count()).select_from(identity_failures).where(
+                (identity_failures.c.driver_id == driver_id) & (identity_failures.c.failed_at > since)
+            )
+        ).scalar_one()
 
     # ── handoffs ──────────────────────────────────────────────────────────────
     def open_handoff(self, conversation_id: str, input_channel: Optional[str], packet: Dict[str, Any]) -> str:
         """Records a handoff; a conversation already waiting keeps its one open record (the
         unique index decides when two processes hand the same conversation over at once)."""
-        stored = mask_phone_numbers_in(json.dumps(packet, ensure_ascii=False))
+        stored = _masked(json.dumps(packet, ensure_ascii=False))
         handoff_id = str(uuid.uuid4())
         try:
             with self.engine.begin() as conn:
@@ -233,6 +279,34 @@ class AssistStore:
             status=RESOLVED, resolved_at=_now(),
         )
 
+    def taken_handoff(self, conversation_id: str, agent_id: str) -> Optional[Dict[str, Any]]:
+        """The conversation's handoff if this agent holds it (taken, not resolved), else None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(handoffs).where(
+                (handoffs.c.conversation_id == conversation_id) & (handoffs.c.status == TAKEN)
+                & (handoffs.c.agent_id == agent_id))).mappings().first()
+        if row is None:
+            return None
+        row = dict(row)
+        row["packet"] = json.loads(row["packet"])
+        return row
+
+    def audit_read(self, handoff_id: str, agent_id: str, conversation_id: str, detail: str) -> None:
+        """A read of a driver's conversation by staff. A read identical to this agent's previous
+        read of the same handoff (same way, same content) is already accounted for by that row:
+        a console refreshing an unchanged conversation every few seconds adds no rows."""
+        with self.engine.begin() as conn:
+            previous = conn.execute(
+                sa.select(agent_audit.c.action, agent_audit.c.detail)
+                .where((agent_audit.c.handoff_id == handoff_id) & (agent_audit.c.agent_id == agent_id))
+                .order_by(agent_audit.c.audit_id.desc()).limit(1)
+            ).first()
+            if previous is not None and tuple(previous) == ("read", detail[:200]):
+                return
+            conn.execute(agent_audit.insert().values(
+                agent_id=agent_id, action="read", handoff_id=handoff_id, conversation_id=conversation_id,
+                detail=detail[:200], at=_now()))
+
     def audit_reply(self, handoff_id: str, agent_id: str, conversation_id: str, delivered: bool) -> None:
         with self.engine.begin() as conn:
             conn.execute(agent_audit.insert().values(
@@ -279,7 +353,7 @@ class AssistStore:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [
-            {"conversation_id": conversation_id, "created_at": _aware(created_at),
+            {"conversation_id": conversation_id, "created_at": aware(created_at, ASSIST_STORE_ZONE),
              "reason": (json.loads(packet) or {}).get("reason") or "unknown"}
             for conversation_id, created_at, packet in rows
         ]
@@ -317,17 +391,22 @@ def corrections_as_nlu_yaml(rows: List[Dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _masked(text: str) -> str:
+    return mask_tokens_in(mask_phone_numbers_in(text))
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def _utc(value: dt.datetime) -> dt.datetime:
+    """Times of 본인확인 failures are stored in UTC: SQLite keeps no offset, so a KST time (the
+    configured clock's) and a UTC one must not sit side by side. A naive time is taken as UTC."""
+    return value.astimezone(dt.timezone.utc) if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
 def _at(unix_seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(unix_seconds, dt.timezone.utc)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive datetimes; this store writes UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 _default: Optional[AssistStore] = None

@@ -1,13 +1,18 @@
 """The context packet an agent receives when the assistant hands over (CONTRACT §3.6).
 
 What was asked, the call type, the consultation-type path, the slots filled and a one-line
-summary — with phone numbers masked and no token, so the packet can be stored and shown.
+summary — with phone numbers and pasted tokens masked, so the packet can be stored and shown.
+
+Staff see it in two cuts: every agent's queue shows only the queue view (why, which call type,
+the one-line summary); the driver's messages and slots come with the full packet, to the agent
+who takes the conversation (server/assist/handoffs.py).
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
 from consignment.content import load_yaml
+from consignment.identity import mask_tokens_in
 from consignment.phone import mask_phone, mask_phone_numbers_in
 from consignment.vocabulary import vocabulary
 
@@ -30,6 +35,30 @@ RESET_AFTER_HANDOFF = {
 
 SHARED_SLOTS = ("call_type", "partner_app", "ordering_company", "driver_name", "phone_number")
 
+# The packet's fields every agent's queue shows; the rest (the driver's messages, the slots)
+# only the agent who takes the conversation sees.
+QUEUE_FIELDS = ("reason", "intent", "call_type", "consultation_type", "consultation_path", "summary", "handoff_id")
+UNKNOWN_REASON = "unknown"
+
+
+def reason_label(reason: Optional[str]) -> str:
+    """The Korean label staff read for a handoff reason (content/agent_assist.yml)."""
+    labels = load_yaml("agent_assist.yml")["handoff_reasons"]
+    return labels.get(reason or UNKNOWN_REASON) or labels[UNKNOWN_REASON]
+
+
+def reason_labels() -> Dict[str, str]:
+    return dict(load_yaml("agent_assist.yml")["handoff_reasons"])
+
+
+def masked(text: str) -> str:
+    """A driver's text as staff may read it: phone numbers and pasted tokens masked."""
+    return mask_tokens_in(mask_phone_numbers_in(text))
+
+
+def queue_view(packet: Dict[str, Any]) -> Dict[str, Any]:
+    return {name: packet[name] for name in QUEUE_FIELDS if name in packet}
+
 
 def consultation_path(call_type: Optional[str]) -> str:
     """대리_기사 ▶ 배정/운행 ▶ 배정정책 ▶ <상담 유형> (the article's 상담 유형)."""
@@ -44,12 +73,13 @@ def handoff_packet(
 ) -> Dict[str, Any]:
     call_type = slots.get("call_type")
     filled = {name: slots[name] for name in SHARED_SLOTS if slots.get(name)}
-    if "phone_number" in filled:
-        filled["phone_number"] = mask_phone(filled["phone_number"])
-    asked = [mask_phone_numbers_in(text) for text in driver_messages if text][-5:]
+    for name, value in filled.items():
+        if isinstance(value, str):
+            filled[name] = mask_phone(value) if name == "phone_number" else masked(value)
+    asked = [masked(text) for text in driver_messages if text][-5:]
     content = load_yaml("agent_assist.yml")
     labels = content["summary_labels"]
-    summary_parts = [content["handoff_reasons"].get(reason, reason)]
+    summary_parts = [reason_label(reason)]
     if call_type:
         summary_parts.append(f"{labels['call_type']} {call_type}")
     if filled.get("ordering_company"):

@@ -31,8 +31,12 @@ from rasa.shared.exceptions import RasaException
 
 from consignment.assist_store import default_store
 from consignment.handoff import ACTION_SERVER_UNAVAILABLE, RESET_AFTER_HANDOFF, STAFF_CHANNELS, handoff_packet
+from server import self_check
 
 logger = logging.getLogger(__name__)
+
+self_check.requires(__name__, "rasa.core.actions.action.RemoteAction.run",
+                    signature=("self", "output_channel", "nlg", "tracker", "domain"))
 
 HANDOFF_ACTION = "action_handoff"
 HANDOFF_INTENT = "request_human"
@@ -86,7 +90,7 @@ async def hand_over_without_action_server(output_channel, nlg, tracker) -> List[
         logger.error("handoff could not be recorded either: %s", type(error).__name__)
         return [await utterance(nlg, tracker, output_channel, "utter_handoff_unavailable"), *reset,
                 FollowupAction(ACTION_LISTEN_NAME)]
-    logger.info("handoff recorded by the Rasa server (action server down): %s", packet["summary"])
+    logger.info("handoff recorded by the Rasa server (action server down)")  # never the driver's words
     said = await utterance(nlg, tracker, output_channel, "utter_handoff", custom={"handoff": packet})
     return [said, *reset, ConversationPaused()]
 

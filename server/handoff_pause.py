@@ -1,46 +1,137 @@
-"""A conversation an agent owns stays paused across session starts.
+"""A conversation is paused exactly while the agents' queue has an open or taken handoff for it.
 
-Rasa resets a conversation's pause when a new session starts (SessionStarted resets the
-tracker): a driver writing more than `session_expiration_time` after a handoff would get the
-bot's answers while an agent owns the conversation. The session start therefore pauses the
-conversation again while its handoff is open (not resolved) in the agents' queue.
+The queue (consignment/assist_store.py, `assist_handoffs`) is the one source of truth; the
+tracker's ConversationPaused / ConversationResumed events follow it. Before each turn Rasa's
+processor fetches the conversation (and starts a new session when the old one expired); right
+after that, and before the driver's message is logged or anything predicted, the tracker is
+reconciled with the queue:
+
+- no unresolved handoff, tracker paused → ConversationResumed (and the bot listens again): a
+  resolve whose tracker write failed cannot silence the driver;
+- an unresolved handoff, tracker not paused → ConversationPaused: a new session (SessionStarted
+  resets the pause) or a /restart cannot hand the conversation back to the bot while an agent
+  owns it.
+
+If the queue cannot be read, the turn fails closed: it keeps the state of the latest
+ConversationPaused/Resumed event in the tracker's events — including the previous session's,
+which are still in memory during the turn that starts a new session.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import List
+from typing import List, Optional
 
-from rasa.core.actions.action import ActionSessionStart
-from rasa.shared.core.events import ConversationPaused, Event
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ConversationPaused,
+    ConversationResumed,
+    Event,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from consignment.assist_store import default_store
+from server import self_check
 
 logger = logging.getLogger(__name__)
 
-_original_run = ActionSessionStart.run
+# What this module relies on in Rasa 3.6 beyond its public API (checked at start: server/self_check.py):
+# every turn (log_message, execute_action, reminders, external events) fetches its tracker here
+self_check.requires(__name__, "rasa.core.processor.MessageProcessor.fetch_tracker_and_update_session",
+                    signature=("self", "sender_id", "output_channel", "metadata"))
+self_check.requires(__name__, "rasa.core.processor.MessageProcessor", "log_message",
+                    "_should_handle_message")
+
+# a queue that does not answer within this is treated as down (the turn must not hang on it)
+QUEUE_TIMEOUT_S = 5.0
+
+_original_fetch = MessageProcessor.fetch_tracker_and_update_session
 
 
-async def _start_session_keeping_handoff(self: ActionSessionStart, output_channel, nlg, tracker, domain) -> List[Event]:
-    was_paused = tracker.is_paused()  # the old session's state, before SessionStarted resets it
-    events = await _original_run(self, output_channel, nlg, tracker, domain)
-    if was_paused:  # an agent owned it a moment ago: only their resolve resumes it
-        logger.info("new session of a handed-over conversation: stays paused")
-        events.append(ConversationPaused())
-        return events
+async def handed_over(conversation_id: str) -> Optional[bool]:
+    """Whether the queue holds an open or taken handoff for the conversation; None when the
+    queue cannot be read."""
     try:
-        open_handoff = await asyncio.get_running_loop().run_in_executor(
-            None, default_store().has_open_handoff, tracker.sender_id
+        return await asyncio.wait_for(
+            asyncio.get_running_loop().run_in_executor(None, default_store().has_open_handoff, conversation_id),
+            QUEUE_TIMEOUT_S,
         )
-    except Exception as error:  # the queue is down: it was not paused, so nobody owned it
-        logger.warning("could not check for an open handoff at session start: %s", type(error).__name__)
+    except Exception as error:
+        logger.warning("handoff queue unreadable, the pause stays as recorded: %s", type(error).__name__)
+        return None
+
+
+def last_recorded_pause(tracker: DialogueStateTracker) -> bool:
+    """The pause as the latest ConversationPaused/Resumed event left it, whatever reset the
+    tracker since (a session start, a restart)."""
+    for event in reversed(tracker.events):
+        if isinstance(event, ConversationPaused):
+            return True
+        if isinstance(event, ConversationResumed):
+            return False
+    return False
+
+
+def reconciling_events(tracker: DialogueStateTracker, in_queue: Optional[bool]) -> List[Event]:
+    """What makes the tracker's pause match the queue (`in_queue` None: the queue is down)."""
+    should_pause = last_recorded_pause(tracker) if in_queue is None else in_queue
+    if should_pause and not tracker.is_paused():
+        return [ConversationPaused()]
+    if not should_pause and tracker.is_paused():
+        events: List[Event] = [ConversationResumed()]
+        if not _listening(tracker):  # the paused turns never reached action_listen
+            events.append(ActionExecuted(ACTION_LISTEN_NAME))
         return events
-    if open_handoff:
-        logger.info("new session of a handed-over conversation: stays paused")
-        events.append(ConversationPaused())
+    return []
+
+
+def _listening(tracker: DialogueStateTracker) -> bool:
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, ActionExecuted):
+            return event.action_name == ACTION_LISTEN_NAME
+    return True
+
+
+async def reconcile(tracker: DialogueStateTracker, domain=None) -> List[Event]:
+    """Brings the tracker's pause in line with the queue; the events it appended."""
+    events = reconciling_events(tracker, await handed_over(tracker.sender_id))
+    for event in events:
+        tracker.update(event, domain)
+    if events:
+        logger.info("conversation %s to match the handoff queue",
+                    "paused" if isinstance(events[0], ConversationPaused) else "resumed")
     return events
 
 
+async def _fetch_reconciled(self: MessageProcessor, sender_id, output_channel=None, metadata=None) -> DialogueStateTracker:
+    tracker = await _original_fetch(self, sender_id, output_channel, metadata)
+    await reconcile(tracker, self.domain)
+    return tracker
+
+
+async def sync_tracker(agent, conversation_id: str) -> bool:
+    """Writes the queue's verdict into the stored conversation now (after a resolve), under the
+    conversation's lock. Best effort: False when the conversation store or lock fails — the
+    driver's next turn reconciles anyway."""
+    try:
+        async with agent.lock_store.lock(conversation_id):
+            tracker = await agent.tracker_store.retrieve(conversation_id)
+            if tracker is None:
+                return True
+            if await reconcile(tracker, agent.domain):
+                await agent.tracker_store.save(tracker)
+        return True
+    except Exception as error:
+        logger.warning("conversation not updated after the handoff changed (%s): its next turn catches up",
+                       type(error).__name__)
+        return False
+
+
 def install() -> None:
-    if ActionSessionStart.run is not _start_session_keeping_handoff:
-        ActionSessionStart.run = _start_session_keeping_handoff
+    if MessageProcessor.fetch_tracker_and_update_session is not _fetch_reconciled:
+        MessageProcessor.fetch_tracker_and_update_session = _fetch_reconciled

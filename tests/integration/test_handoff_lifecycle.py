@@ -1,0 +1,89 @@
+"""A conversation is paused exactly while the agents' queue holds an open or taken handoff for it
+(issue 13, item 1): through REST and the assist API on the live servers, with the databases failing
+for real (a table renamed away under the running server, then back)."""
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import time
+
+import pytest
+import requests
+
+from consignment.agent_auth import mint_agent_token
+from tests.live_servers import AGENT_SECRET, API_TOKEN
+
+pytestmark = pytest.mark.live
+
+
+def agent(agent_id: str) -> dict:
+    return {"Authorization": f"Bearer {mint_agent_token(agent_id, AGENT_SECRET)}"}
+
+
+def texts(replies: list) -> str:
+    return " ".join(r.get("text", "") for r in replies)
+
+
+def handed_over_and_taken(assistant, sender, agent_headers) -> str:
+    """The driver asked for an agent over REST and the agent took it; the handoff id."""
+    assert "상담원에게 연결해 드리겠습니다" in texts(assistant.say(sender, "상담원 연결해 주세요"))
+    queue = requests.get(f"{assistant.url}/webhooks/assist/handoffs", headers=agent_headers, timeout=30).json()
+    handoff_id = next(h["handoff_id"] for h in queue["handoffs"] if h["conversation_id"] == sender)
+    taken = requests.post(f"{assistant.url}/webhooks/assist/handoffs/{handoff_id}/take", json={},
+                          headers=agent_headers, timeout=30)
+    assert taken.status_code == 200
+    return handoff_id
+
+
+@contextlib.contextmanager
+def table_gone(database, table: str):
+    """`table` renamed away under the running servers for the block: every query on it fails."""
+    with sqlite3.connect(database, timeout=30) as db:
+        db.execute(f"ALTER TABLE {table} RENAME TO {table}_away")
+    try:
+        yield
+    finally:
+        with sqlite3.connect(database, timeout=30) as db:
+            db.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
+
+
+def test_a_resolve_while_the_conversation_store_fails_still_gives_the_driver_the_bot_back(assistant, sender):
+    mine = agent("A-LIFE-1")
+    handoff_id = handed_over_and_taken(assistant, sender, mine)
+    with table_gone(assistant.workdir / "conversations.db", "events"):
+        resolved = requests.post(f"{assistant.url}/webhooks/assist/handoffs/{handoff_id}/resolve", json={},
+                                 headers=mine, timeout=30)
+    assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+    assert "CNMP" in texts(assistant.say(sender, "위탁콜이 뭐예요?"))
+
+
+def test_a_conversation_unpaused_behind_the_queues_back_stays_with_the_agent(assistant, sender):
+    handed_over_and_taken(assistant, sender, agent("A-LIFE-2"))
+    resumed = requests.post(f"{assistant.url}/conversations/{sender}/tracker/events", params={"token": API_TOKEN},
+                            json=[{"event": "resume"}], timeout=30)
+    assert resumed.status_code == 200
+    assert assistant.say(sender, "위탁콜이 뭐예요?") == []  # the agent still owns it: the bot stays silent
+
+
+def test_the_pause_outlives_a_session_start_even_while_the_queue_cannot_be_read(assistant, sender):
+    handed_over_and_taken(assistant, sender, agent("A-LIFE-3"))
+    _age_conversation(assistant, sender, hours=2)  # the driver writes again after the session expired
+    with table_gone(assistant.workdir / "assist.db", "assist_handoffs"):
+        assert assistant.say(sender, "아직 기다리고 있어요") == []
+    assert assistant.say(sender, "여보세요?") == []  # and still once the queue answers again
+    events = [e["event"] for e in assistant.tracker(sender)["events"]]
+    since_new_session = events[len(events) - events[::-1].index("session_started"):]
+    assert "user" in since_new_session and "bot" not in since_new_session
+
+
+def _age_conversation(assistant, sender: str, hours: float) -> None:
+    """Moves every stored event of the conversation `hours` into the past."""
+    shift = hours * 3600
+    with sqlite3.connect(assistant.workdir / "conversations.db") as db:
+        rows = db.execute("SELECT id, data, timestamp FROM events WHERE sender_id = ?", (sender,)).fetchall()
+        for row_id, data, stamp in rows:
+            event = json.loads(data)
+            event["timestamp"] = event["timestamp"] - shift
+            db.execute("UPDATE events SET data = ?, timestamp = ? WHERE id = ?", (json.dumps(event), stamp - shift, row_id))
+    time.sleep(0.1)
