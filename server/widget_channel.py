@@ -17,6 +17,11 @@ of the token's driver (or of "anonymous"), so a session id alone is no key — a
 conversation, and receives its replies and the agent's pushes, only with a token of the same
 driver. Which web origins may open the socket: WIDGET_ALLOWED_ORIGINS (default: this server's).
 
+CORS on the socket.io path has one owner, python-socketio (which applies WIDGET_ALLOWED_ORIGINS):
+Rasa always installs Sanic-CORS for `--cors`, and both adding `Access-Control-Allow-Origin` gave
+"o, o", which browsers refuse (issue 13). `WidgetSocketBlueprint` marks socket.io requests as
+answered for Sanic-CORS and sends their preflights to socket.io; every other route keeps `--cors`.
+
 Why not the stock `socketio` channel: Rasa 3.6 calls `sio.enter_room()` without awaiting it,
 and python-socketio 5.x made it a coroutine, so with `session_persistence` no reply ever
 reached the browser; and its `send_custom_json` passes a custom payload (our handoff packet) as
@@ -45,6 +50,7 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sanic_cors.core import SANIC_CORS_EVALUATED as SANIC_CORS_ANSWERED
 from socketio import AsyncServer
 
 from consignment import settings
@@ -60,8 +66,27 @@ from server.inbound import (
     holder_key,
     is_loopback,
 )
+from server import self_check
 
 logger = logging.getLogger(__name__)
+
+# WidgetSocketBlueprint (one CORS owner on /socket.io) overrides the blueprint's hook and
+# re-points the Engine.IO handler that `attach` routes to (checked at start: server/self_check.py)
+self_check.requires(__name__, "rasa.core.channels.socketio.SocketBlueprint.register", signature=("self", "app", "options"))
+self_check.requires(__name__, "socketio.AsyncServer", "attach")
+self_check.requires_on_instance(__name__, "socketio.AsyncServer (its Engine.IO server)",
+                                lambda: AsyncServer(async_mode="sanic"), "eio.handle_request", "eio.attach")
+
+# Rasa's socket.io channel internals this subclass uses (checked at start: server/self_check.py)
+self_check.requires_on_instance(
+    __name__, "SocketIOInput (the settings its __init__ keeps)", lambda: SocketIOInput(),
+    "sio", "socketio_path", "namespace", "session_persistence", "metadata_key", "bot_message_evt", "user_message_evt")
+self_check.requires(__name__, "rasa.core.channels.socketio.SocketIOOutput._send_message",
+                    signature=("self", "socket_id", "response"))
+self_check.requires(__name__, "rasa.core.channels.socketio.SocketIOOutput.__init__",
+                    signature=("self", "sio", "bot_message_evt"))
+self_check.requires(__name__, "rasa.core.channels.socketio.SocketBlueprint.__init__",
+                    signature=("self", "sio", "socketio_path", "args", "kwargs"))
 
 WIDGET_DIR = Path(__file__).resolve().parent / "widget"
 STATIC_TYPES = {
@@ -90,6 +115,36 @@ PAGE_HEADERS = {
 }
 
 _active_channel: Optional["DriverWidgetInput"] = None
+
+
+class WidgetSocketBlueprint(SocketBlueprint):
+    """Rasa's socket blueprint, with socket.io the only source of its CORS headers."""
+
+    def register(self, app: Any, options: Dict[Text, Any]) -> None:
+        socketio = self.ctx.sio.eio
+        answer = socketio.handle_request
+        path = "/" + (self.ctx.socketio_path or "socket.io").strip("/")
+
+        async def socketio_request(request: Request, *args: Any, **kwargs: Any) -> Any:
+            # socket.io adds the header for an allowed origin (and refuses any other):
+            # Sanic-CORS's response middleware skips a request marked as already answered
+            setattr(request.ctx, SANIC_CORS_ANSWERED, "1")
+            return await answer(request, *args, **kwargs)
+
+        async def socketio_preflight(request: Request) -> Optional[HTTPResponse]:
+            # Sanic-CORS answers every OPTIONS itself, by --cors, before any route: not this path's
+            if request.method == "OPTIONS" and request.path.rstrip("/") == path:
+                return await socketio_request(request)
+            return None
+
+        def preflights_first(app: Any, _loop: Any = None) -> None:
+            # Sanic-CORS puts its own request middleware first when the server starts; this
+            # listener runs after its one (registered later), so the preflight goes first
+            app.request_middleware.appendleft(socketio_preflight)
+
+        socketio.handle_request = socketio_request  # what `attach` routes /socket.io/ to
+        app.register_listener(preflights_first, "before_server_start")
+        super().register(app, options)
 
 
 def _valid_session_id(value: Any) -> bool:
@@ -199,7 +254,7 @@ class DriverWidgetInput(SocketIOInput):
             client_manager=_client_manager(),
             max_http_buffer_size=64 * 1024,
         )
-        widget_bp = SocketBlueprint(sio, self.socketio_path, "driver_widget", __name__)
+        widget_bp = WidgetSocketBlueprint(sio, self.socketio_path, "driver_widget", __name__)
         self.sio = sio
         _active_channel = self
         namespace = self.namespace
@@ -417,10 +472,23 @@ def _demo_enabled(request: Request) -> bool:
 
 
 def _allowed_origins():
+    """None: the server's own origin only; "*": any; a list: those origins and — so that the
+    widget page this server itself serves keeps working — the server's own origin too."""
     origins = settings.widget_allowed_origins()
     if origins is None:
         return None
-    return "*" if origins == ["*"] else origins
+    if origins == ["*"]:
+        return "*"
+    listed = frozenset(origins)
+
+    def allowed(origin, environ=None) -> bool:
+        if origin in listed:
+            return True
+        environ = environ or {}
+        host = environ.get("HTTP_HOST")
+        return bool(host) and origin == f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
+
+    return allowed
 
 
 def _client_manager():

@@ -9,6 +9,10 @@ exists, and that the pages stay CSP-friendly (no inline script, no inline event 
 inline style). The zip has manifest.json, assets/ and translations/ at its root, in sorted order
 with fixed dates and modes: the same sources give the same bytes.
 
+The app shares the agent console's JavaScript helpers (server/console/common.js: DOM helpers,
+Korean errors, fetch with a timeout). Zendesk serves only the app's own files, so the build
+bundles a copy of that file as assets/common.js (BUNDLED); the sources keep one copy.
+
 --domain (or ZENDESK_ASSISTANT_HOST) writes "domainWhitelist" into the zipped manifest: Zendesk
 then puts the secure agent token only into requests to that host. Standard library only.
 """
@@ -23,13 +27,15 @@ import sys
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 APP_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = APP_DIR.parents[1]
 DEFAULT_OUT = PROJECT_ROOT / "dist" / "zendesk-app.zip"
 INCLUDED = ("assets", "translations")
+# files of the project the app loads, copied in at build time: name in the zip → source
+BUNDLED = {"assets/common.js": PROJECT_ROOT / "server" / "console" / "common.js"}
 # ZIP's earliest date: a fixed stamp keeps the archive byte-for-byte reproducible
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -112,6 +118,11 @@ def _local_file(base_dir: Path, reference: str, source: str) -> Path:
     target = (base_dir / path).resolve()
     if APP_DIR.resolve() not in target.parents:
         raise BuildError(f"{source}: {reference!r} points outside the app")
+    bundled = BUNDLED.get(target.relative_to(APP_DIR.resolve()).as_posix())
+    if bundled is not None:
+        if not bundled.is_file():
+            raise BuildError(f"{source}: {reference!r} is bundled from {bundled}, which is missing")
+        return bundled
     if not target.is_file():
         raise BuildError(f"{source}: {reference!r} does not exist ({target.relative_to(APP_DIR)})")
     return target
@@ -211,14 +222,26 @@ def check_translations(manifest: dict) -> None:
                 raise BuildError(f"translations/{path.name}: needs app.parameters.{name}.label")
 
 
-def app_files() -> List[Path]:
-    files = [APP_DIR / "manifest.json"]
+def app_files() -> List[Tuple[str, Path]]:
+    """(name in the zip, source file), sorted by name: the app's own files and the bundled ones."""
+    files = {"manifest.json": APP_DIR / "manifest.json"}
     for folder in INCLUDED:
         for path in (APP_DIR / folder).rglob("*"):
             relative = path.relative_to(APP_DIR)
             if path.is_file() and not any(part.startswith(".") for part in relative.parts):
-                files.append(path)
-    return sorted(files, key=lambda path: path.relative_to(APP_DIR).as_posix())
+                files[relative.as_posix()] = path
+    for name, source in BUNDLED.items():
+        if name in files:
+            raise BuildError(f"{name}: bundled from {source.relative_to(PROJECT_ROOT)}; remove the copy in the app")
+        files[name] = source
+    return sorted(files.items())
+
+
+def _name_of(path: Path) -> str:
+    for name, source in BUNDLED.items():
+        if path == source:
+            return name
+    return path.relative_to(APP_DIR).as_posix()
 
 
 def domain_whitelist(domain: Optional[str]) -> Optional[List[str]]:
@@ -250,8 +273,7 @@ def build(out: Path, domain: Optional[str] = None) -> dict:
     files = app_files()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for path in files:
-            name = path.relative_to(APP_DIR).as_posix()
+        for name, path in files:
             data = path.read_bytes()
             if name == "manifest.json":
                 data = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
@@ -265,9 +287,9 @@ def build(out: Path, domain: Optional[str] = None) -> dict:
     partial.write_bytes(buffer.getvalue())
     partial.replace(out)
     return {
-        "out": out, "files": [path.relative_to(APP_DIR).as_posix() for path in files],
+        "out": out, "files": [name for name, _ in files],
         "pages": [page.relative_to(APP_DIR).as_posix() for page in pages],
-        "loaded": sorted(path.relative_to(APP_DIR).as_posix() for path in loaded),
+        "loaded": sorted(_name_of(path) for path in loaded),
         "domain_whitelist": whitelist, "version": manifest["version"],
     }
 

@@ -7,27 +7,29 @@
  *
  * API: GET /webhooks/assist/analytics?from=YYYY-MM-DD&to=YYYY-MM-DD[&format=csv] with
  * `Authorization: Bearer <lead token>` (role "lead"; an agent token gets 403). Days are KST days.
+ * Handoff reasons are named by the server (`handoffs.reason_labels`, from
+ * content/agent_assist.yml handoff_reasons), so a new reason never shows as a raw key.
  * Every value from the server is inserted with textContent (never innerHTML).
+ * Shared with the console and the Zendesk app: common.js (AssistCommon), loaded first.
  */
-(function () {
+(function (common) {
   "use strict";
 
   var API = "/webhooks/assist/analytics";
   var TOKEN_KEY = "assist.leadToken";
   var CONSOLE_TOKEN_KEY = "assist.agentToken"; // a lead who opened the console first
-  var TIMEOUT_MS = 30000;
   var DEFAULT_DAYS = 30;
-  var MAX_DAYS = 400; // server/assist_channel.py MAX_ANALYTICS_DAYS
+  var MAX_DAYS = 400; // server/assist/analytics.py MAX_ANALYTICS_DAYS
   var DAY_MS = 86400000;
-
-  // consignment/handoff.py REASONS (as in console.js)
-  var REASONS = {
-    driver_request: "기사님 요청",
-    misunderstanding: "연속 미이해",
-    other_call_type: "위탁콜 외 콜타입",
-    not_consignment: "위탁콜(콜마너) 외 상황",
-    unknown: "사유 미상"
+  // how this page says the API's refusals (the rest: common.js)
+  var WORDS = {
+    400: { title: "기간 확인", detail: "조회 기간을 확인해 주세요." },
+    401: { hint: "상단의 리드 토큰을 확인해 주세요." },
+    403: { title: "리드 토큰 필요",
+           fixed: "이 대시보드는 CS 리드 토큰(role: lead)으로만 볼 수 있습니다. 상담사 토큰으로는 볼 수 없습니다. 리드 토큰을 입력해 주세요." },
+    429: { title: "잠시 후 다시" }
   };
+  var make = common.make, clear = common.clear, ApiError = common.ApiError;
   // consignment/analytics.py Q3_OUTCOMES
   var OUTCOMES = { suspended: "계정 정지", customer_block: "특정 고객 차단", none_on_record: "내역 없음" };
   // consignment/assist_store.py VERDICTS, as the console's buttons say them
@@ -78,15 +80,6 @@
   var state = { seq: 0, report: null, charts: {}, csvBusy: false };
 
   /* ---------- small helpers ---------- */
-
-  function make(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
   function count(value) {
     var n = Number(value);
@@ -142,104 +135,19 @@
     el.from.max = today;
   }
 
-  /* ---------- token ---------- */
+  /* ---------- token and API (common.js) ---------- */
 
-  function storage() {
-    try { return window.sessionStorage; } catch (e) { return null; }
-  }
-
-  function token() { return el.token.value.trim().replace(/^Bearer\s+/i, ""); }
-
-  function loadToken() {
-    var store = storage();
-    var saved = store ? store.getItem(TOKEN_KEY) || store.getItem(CONSOLE_TOKEN_KEY) : null;
-    if (saved) el.token.value = saved;
-    showTokenState();
-  }
-
-  function saveToken() {
-    var store = storage();
-    if (store) {
-      try {
-        if (token()) store.setItem(TOKEN_KEY, token()); else store.removeItem(TOKEN_KEY);
-      } catch (e) { /* private mode: the field only */ }
-    }
-    showTokenState();
-  }
-
-  function showTokenState() {
-    el.tokenState.textContent = token() ? "저장됨" : "토큰 없음";
-    el.tokenState.className = "token-state " + (token() ? "is-set" : "is-missing");
-  }
-
-  /* ---------- API ---------- */
-
-  function ApiError(status, title, detail) {
-    this.status = status;
-    this.title = title;
-    this.detail = detail;
-  }
-
-  function explain(status, serverMessage) {
-    var detail = serverMessage || "";
-    if (status === 403) {
-      return new ApiError(status, "리드 토큰 필요",
-        "이 대시보드는 CS 리드 토큰(role: lead)으로만 볼 수 있습니다. 상담사 토큰으로는 볼 수 없습니다. 리드 토큰을 입력해 주세요.");
-    }
-    if (status === 401) return new ApiError(status, "토큰 확인", (detail ? detail + " " : "") + "상단의 리드 토큰을 확인해 주세요.");
-    if (status === 400) return new ApiError(status, "기간 확인", detail || "조회 기간을 확인해 주세요.");
-    if (status === 429) return new ApiError(status, "잠시 후 다시", detail || "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.");
-    if (status === 503) return new ApiError(status, "DB 연결 불가", detail || "데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.");
-    return new ApiError(status, "서버 오류", (detail || "요청을 처리하지 못했습니다.") + " (상태 코드 " + status + ")");
-  }
+  var tokenField = common.tokenField(el.token, el.tokenState, TOKEN_KEY, [CONSOLE_TOKEN_KEY]);
+  function token() { return tokenField.value(); }
 
   function request(from, to, csv) {
     if (!token()) return Promise.reject(new ApiError(0, "토큰 확인", "상단에 리드 토큰을 입력해 주세요."));
-    var controller = window.AbortController ? new AbortController() : null;
-    var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
     var url = API + "?from=" + encodeURIComponent(from) + "&to=" + encodeURIComponent(to) + (csv ? "&format=csv" : "");
-    var options = {
-      method: "GET",
-      headers: { "Authorization": "Bearer " + token(), "Accept": csv ? "text/csv" : "application/json" },
-      cache: "no-store",
-      credentials: "same-origin"
-    };
-    if (controller) options.signal = controller.signal;
-    return fetch(url, options).then(function (response) {
-      if (!response.ok) {
-        return response.text().then(function (text) {
-          var data = null;
-          try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
-          throw explain(response.status, data && typeof data.error === "string" ? data.error : "");
-        });
-      }
-      if (csv) return response.blob();
-      return response.json().catch(function () {
-        throw new ApiError(response.status, "응답 오류", "서버 응답을 읽을 수 없습니다.");
-      });
-    }, function (error) {
-      if (error && error.name === "AbortError") {
-        throw new ApiError(0, "시간 초과", "서버 응답이 " + TIMEOUT_MS / 1000 + "초 안에 오지 않았습니다. 다시 시도해 주세요.");
-      }
-      throw new ApiError(0, "연결 실패", "서버에 연결할 수 없습니다. 네트워크 또는 서버 상태를 확인해 주세요.");
-    }).then(function (data) {
-      if (timer) clearTimeout(timer);
-      return data;
-    }, function (error) {
-      if (timer) clearTimeout(timer);
-      if (!(error instanceof ApiError)) error = new ApiError(0, "오류", "요청을 처리하지 못했습니다.");
-      throw error;
-    });
+    return common.fetchJson(url, { token: token(), accept: csv ? "text/csv" : "application/json", text: csv, words: WORDS })
+      .then(function (data) { return csv ? new Blob([data], { type: "text/csv;charset=utf-8" }) : data; });
   }
 
-  function showError(error) {
-    clear(el.error);
-    if (!error) { el.error.hidden = true; return; }
-    el.error.setAttribute("data-status", String(error.status));
-    el.error.appendChild(make("strong", "alert-title", error.title));
-    el.error.appendChild(make("span", "alert-detail", error.detail));
-    el.error.hidden = false;
-  }
+  function showError(error) { common.showError(el.error, error); }
 
   function checkedRange() {
     var from = el.from.value, to = el.to.value;
@@ -345,12 +253,20 @@
     setValue(el.p95, millis(latency.p95), latency.p95);
     el.latencySub.textContent = "답변 " + number(latency.replies) + "건 기준";
 
-    renderBars(el.reasons, labelled(handoffs.by_reason || {}, REASONS, true), "reason", "warn");
+    renderBars(el.reasons, labelled(handoffs.by_reason || {}, reasonLabels(handoffs), true), "reason", "warn");
     renderBars(el.outcomes, labelled(report.q3_outcomes || {}, OUTCOMES, true), "outcome", "brand");
     renderBars(el.verdicts, labelled(report.suggestion_verdicts || {}, VERDICTS, true), "verdict", "ok");
     renderBars(el.intents, labelled(report.intents || {}, INTENTS, false), "intent", "brand", true);
     renderUnrecognised(report.top_unrecognised || []);
     renderCharts(filledDays(days, from, to));
+  }
+
+  // the server's Korean name of every handoff reason; "unknown" is listed only when counted
+  function reasonLabels(handoffs) {
+    var labels = handoffs.reason_labels && typeof handoffs.reason_labels === "object" ? handoffs.reason_labels : {};
+    var named = {};
+    Object.keys(labels).forEach(function (key) { if (typeof labels[key] === "string") named[key] = labels[key]; });
+    return named;
   }
 
   // [{key, label, value}] — the known keys first (also at 0 when `all`), then anything else the server sent
@@ -542,11 +458,11 @@
   var tokenTimer = null;
   el.token.addEventListener("input", function () {
     el.token.removeAttribute("aria-invalid");
-    saveToken();
+    tokenField.save();
     if (tokenTimer) clearTimeout(tokenTimer);
     tokenTimer = setTimeout(function () { tokenTimer = null; load(); }, 300);
   });
-  el.tokenForm.addEventListener("submit", function (event) { event.preventDefault(); saveToken(); load(); });
+  el.tokenForm.addEventListener("submit", function (event) { event.preventDefault(); tokenField.save(); load(); });
   el.tokenToggle.addEventListener("click", function () {
     var show = el.token.type === "password";
     el.token.type = show ? "text" : "password";
@@ -562,6 +478,6 @@
   el.csv.addEventListener("click", exportCsv);
 
   setRange(DEFAULT_DAYS);
-  loadToken();
+  tokenField.load();
   load();
-})();
+})(window.AssistCommon);

@@ -40,6 +40,7 @@ GIBBERISH = "ㅁㄴㅇㄹ ㅋㅋ"  # trained as out_of_scope: the model knows it
 # "/nlu_fallback" is what the classifier yields, for a model that places them all
 UNSURE = ("왜요", "흐음", "ㅠㅠ")
 HUMAN = "상담원 연결해 주세요"
+UNCLEAR_SENDERS = 3  # consignment/analytics.py MIN_CONVERSATIONS
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def agent_token() -> str:
 
 @pytest.fixture(scope="module")
 def conversations(assistant):  # noqa: F811
-    """Four drivers' conversations today, through the REST channel as a driver app sends them."""
+    """Drivers' conversations today, through the REST channel as a driver app sends them."""
     made = {}
     rated = f"dash-q1-{uuid.uuid4().hex[:8]}"
     metadata = {"driver_token": mint_driver_token("D-1006", TEST_SECRET)}
@@ -63,13 +64,16 @@ def conversations(assistant):  # noqa: F811
     assistant.say(rated, "/rate_helpful", metadata)
     made["rated"] = rated
 
-    gibberish = f"dash-gibberish-{uuid.uuid4().hex[:8]}"
+    gibberish = f"dash-gibberish-{uuid.uuid4().hex}"
     assistant.say(gibberish, GIBBERISH)
     made["gibberish"] = gibberish
 
-    unclear = f"dash-fallback-{uuid.uuid4().hex[:8]}"
+    # the lead sees an unrecognised message only once several conversations sent it
+    # (consignment/analytics.py MIN_CONVERSATIONS): three drivers send the same one
     text = next((t for t in UNSURE if assistant.parse(t)["intent"]["name"] == "nlu_fallback"), "/nlu_fallback")
-    assistant.say(unclear, text)
+    unclear = [f"dash-fallback-{uuid.uuid4().hex}" for _ in range(UNCLEAR_SENDERS)]
+    for sender in unclear:
+        assistant.say(sender, text)
     made["unclear"], made["unclear_text"] = unclear, text
 
     handed = f"dash-handoff-{uuid.uuid4().hex[:8]}"
@@ -158,6 +162,18 @@ def test_the_lead_sees_the_totals_of_the_conversations_made(page, assistant, lea
     expect(page.locator('[data-testid="intents"] [data-intent="rate_helpful"]')).to_contain_text("도움이 됐어요")
     expect(page.locator('[data-testid="intents"] [data-intent="out_of_scope"]')).to_contain_text("범위 밖")
     expect(page.get_by_test_id("unrecognised").get_by_text(conversations["unclear_text"], exact=True)).to_have_count(1)
+
+
+def test_every_handoff_reason_is_named_in_korean_as_the_server_names_it(page, assistant, lead_token, conversations):  # noqa: F811
+    from playwright.sync_api import expect
+
+    open_dashboard(page, assistant, lead_token)
+    shows_numbers(page)
+    # the reason a handoff gets while the answer server is down (server/action_server_outage.py)
+    outage = page.locator('[data-testid="handoff-reasons"] [data-reason="action_server_unavailable"]')
+    expect(outage.locator(".bar-name")).to_contain_text("기사님 요청 (답변 서버 장애 중)")
+    names = page.locator('[data-testid="handoff-reasons"] .bar-name').all_inner_texts()
+    assert not any(name.strip() in ("driver_request", "action_server_unavailable", "misunderstanding") for name in names)
 
 
 def test_the_daily_charts_are_drawn(page, assistant, lead_token, conversations):  # noqa: F811

@@ -10,6 +10,7 @@ import datetime as dt
 import time
 
 import pytest
+import requests
 
 from consignment.agent_auth import mint_agent_token
 from consignment.identity import mint_driver_token
@@ -121,7 +122,7 @@ def test_a_driver_is_handed_to_an_agent_and_back_to_the_bot(driver, agent, assis
     session = widget.evaluate("() => JSON.parse(localStorage.getItem('wtc-widget:v2:driver:D-1002')).session_id")
     assert session
 
-    # the console lists the waiting conversation with its context packet and transcript
+    # the console lists the waiting conversation: why, the path and the one-line summary
     console = agent.page
     open_console(console, assistant.url, agent_token)
     item = console.locator(f'[data-testid="handoff-item"][data-conversation-id="{session}"]')
@@ -136,20 +137,24 @@ def test_a_driver_is_handed_to_an_agent_and_back_to_the_bot(driver, agent, assis
 
     detail = console.get_by_test_id("handoff-detail")
     expect(detail.get_by_test_id("detail-conversation")).to_have_text(session)
+    expect(detail.get_by_test_id("reply-input")).to_be_disabled()  # take it first
+    # the driver's own messages come only to the agent who takes the conversation (issue 13 item 5)
+    expect(detail.get_by_test_id("transcript-line")).to_have_count(0)
+    expect(detail.get_by_test_id("asked-line")).to_have_count(0)
+    expect(detail.get_by_test_id("handoff-suggest")).to_be_disabled()
+
+    # 맡기: the conversation is the agent's, with what the driver asked and the transcript
+    detail.get_by_test_id("take-button").click()
+    expect(detail.get_by_test_id("detail-status")).to_have_text("진행 중 (A-07)")
+    expect(item.get_by_test_id("handoff-status")).to_have_text("진행 중 (A-07)")
     expect(detail.get_by_test_id("asked-line").filter(has_text=Q3)).to_have_count(1)
     expect(detail.get_by_test_id("transcript-line").filter(has_text=WHILE_WAITING)).to_have_attribute("data-from", "driver")
-    expect(detail.get_by_test_id("reply-input")).to_be_disabled()  # take it first
 
     # the driver's last message goes to the suggestion box, with the conversation id
     detail.get_by_test_id("handoff-suggest").click()
     expect(console.get_by_test_id("message-input")).to_have_value(WHILE_WAITING)
     expect(console.get_by_test_id("conversation-input")).to_have_value(session)
     expect(console.get_by_test_id("conversation-state")).to_be_visible()
-
-    # 맡기: the conversation is the agent's
-    detail.get_by_test_id("take-button").click()
-    expect(detail.get_by_test_id("detail-status")).to_have_text("진행 중 (A-07)")
-    expect(item.get_by_test_id("handoff-status")).to_have_text("진행 중 (A-07)")
 
     # the agent's reply (Enter sends) reaches the driver's widget, labelled 상담원
     reply = detail.get_by_test_id("reply-input")
@@ -189,21 +194,27 @@ def test_the_panel_shows_text_as_text_and_says_when_a_reply_was_not_delivered(ag
     from playwright.sync_api import expect
 
     hostile = "<img src=x onerror=\"window.__pwned=1\"><b id=injected>굵게</b>"
+    summary = f"연속 미이해 · 마지막 문의: {hostile}"
+    queue_packet = {
+        "reason": "misunderstanding", "intent": "nlu_fallback", "call_type": "탁송콜", "consultation_type": "탁송콜",
+        "consultation_path": "대리_기사 ▶ 배정/운행 ▶ 배정정책 ▶ 탁송콜", "summary": summary, "handoff_id": "h-escape",
+    }
+    # a queue item as GET /handoffs lists it (server/assist/handoffs.py queue_item): no driver message but the summary
     handoff = {
         "handoff_id": "h-escape", "conversation_id": "<i id=injected-id>c</i>", "input_channel": "rest",
-        "status": "taken", "agent_id": "A-07", "created_at": _utc(15), "taken_at": _utc(12),
-        "packet": {
-            "reason": "misunderstanding", "intent": "nlu_fallback", "what_was_asked": [hostile],
-            "call_type": "탁송콜", "consultation_type": "탁송콜",
-            "consultation_path": "대리_기사 ▶ 배정/운행 ▶ 배정정책 ▶ 탁송콜",
-            "slots": {"driver_name": "<u id=injected-slot>김</u>", "phone_number": "010-****-5678"},
-            "summary": f"연속 미이해 · 마지막 문의: {hostile}", "handoff_id": "h-escape",
-        },
+        "status": "taken", "agent_id": "A-07", "created_at": _utc(15), "taken_at": _utc(12), "resolved_at": None,
+        "reason": "misunderstanding", "reason_label": "연속 미이해", "summary": summary, "packet": queue_packet,
+    }
+    # and the taker's view (GET /handoffs/<id>): the whole packet and the transcript
+    taker_view = {
+        "handoff": {**handoff, "packet": {**queue_packet, "what_was_asked": [hostile],
+                                          "slots": {"driver_name": "<u id=injected-slot>김</u>", "phone_number": "010-****-5678"}}},
         "transcript": [{"from": "driver", "text": hostile, "timestamp": time.time() - 60}],
     }
-    # the server's own answers, without a real conversation: the list, and a reply nobody saw
+    # the server's own answers, without a real conversation: the list, the view, and a reply nobody saw
     page = agent.page
     page.route("**/webhooks/assist/handoffs", lambda route: route.fulfill(json={"handoffs": [handoff]}))
+    page.route("**/webhooks/assist/handoffs/h-escape", lambda route: route.fulfill(json=taker_view))
     page.route("**/webhooks/assist/handoffs/h-escape/reply", lambda route: route.fulfill(json={"delivered": False}))
     open_console(page, assistant.url, agent_token)
 
@@ -225,3 +236,26 @@ def test_the_panel_shows_text_as_text_and_says_when_a_reply_was_not_delivered(ag
     reply.fill("확인했습니다")
     reply.press("Enter")
     expect(detail.get_by_test_id("reply-state")).to_have_text(NOT_DELIVERED)
+
+
+def test_a_handoff_made_while_the_answer_server_was_down_shows_its_reason_in_korean(agent, assistant, agent_token, sender):  # noqa: F811
+    from playwright.sync_api import expect
+
+    # the outage apology's agent button: the handoff's reason is action_server_unavailable
+    with assistant.action_server_down():
+        assistant.say(sender, Q1)
+        assistant.say(sender, "/request_human")
+    page = agent.page
+    open_console(page, assistant.url, agent_token)
+    item = page.locator(f'[data-testid="handoff-item"][data-conversation-id="{sender}"]')
+    try:
+        expect(item.get_by_test_id("handoff-reason")).to_have_text("기사님 요청 (답변 서버 장애 중)")
+        item.click()
+        expect(page.get_by_test_id("detail-reason")).to_have_text("기사님 요청 (답변 서버 장애 중)")
+    finally:  # the queue stays short for the other tests
+        handoff_id = item.get_attribute("data-handoff-id", timeout=5_000) if item.count() else None
+        if handoff_id:
+            headers = {"Authorization": f"Bearer {agent_token}"}
+            base = f"{assistant.url}/webhooks/assist/handoffs/{handoff_id}"
+            requests.post(f"{base}/take", headers=headers, json={}, timeout=30)
+            requests.post(f"{base}/resolve", headers=headers, json={}, timeout=30)

@@ -22,11 +22,14 @@ deployment.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import threading
 import time
 import uuid
+import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Callable, Dict, List, Optional
 from urllib.parse import quote, urlsplit
 
@@ -103,20 +106,26 @@ CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; c
                  ".css": "text/css; charset=utf-8", ".json": "application/json", "": "text/plain; charset=utf-8"}
 
 
+def built_app(out: Path) -> Dict[str, bytes]:
+    """The files of the upload zip that integrations/zendesk/build.py writes: what Zendesk serves."""
+    spec = importlib.util.spec_from_file_location("zendesk_build", APP_DIR / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    build.build(out)
+    with zipfile.ZipFile(out) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
 class AppAssets:
-    """The app's assets/ as Zendesk's asset host serves them: another origin than the agent's page."""
+    """The app's assets/ as Zendesk's asset host serves them, from the built zip (with the bundled
+    common.js): another origin than the agent's page."""
 
-    def __init__(self) -> None:
-        root = (APP_DIR / "assets").resolve()
-
+    def __init__(self, files: Dict[str, bytes]) -> None:
         def handle(method, path, headers, body):
             relative = urlsplit(path).path.lstrip("/")
-            if not relative.startswith("assets/"):
+            if not relative.startswith("assets/") or relative not in files:
                 return 404, {}, b"not found"
-            target = (APP_DIR / relative).resolve()
-            if root not in target.parents or not target.is_file():
-                return 404, {}, b"not found"
-            return 200, {"Content-Type": CONTENT_TYPES.get(target.suffix, "application/octet-stream")}, target.read_bytes()
+            return 200, {"Content-Type": CONTENT_TYPES.get(Path(relative).suffix, "application/octet-stream")}, files[relative]
 
         self.http = Loopback(handle)
         # "localhost" and "127.0.0.1" are two origins: the app is cross-origin to the agent's page, as in Zendesk
@@ -457,9 +466,14 @@ def agent_token() -> str:
     return mint_agent_token("A-ZD-TEAM1", AGENT_SECRET)
 
 
+@pytest.fixture(scope="module")
+def app_files(tmp_path_factory) -> Dict[str, bytes]:
+    return built_app(tmp_path_factory.mktemp("zendesk") / "zendesk-app.zip")
+
+
 @pytest.fixture
-def assets():
-    served = AppAssets()
+def assets(app_files):
+    served = AppAssets(app_files)
     yield served
     served.close()
 

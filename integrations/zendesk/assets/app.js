@@ -16,12 +16,14 @@
  *
  * No framework. Every piece of data is inserted with textContent (never innerHTML), so a driver's
  * message or a script line cannot inject markup; comment HTML is parsed in an inert document.
+ * The DOM helpers, the Korean errors and the fetch with a timeout are the agent console's
+ * (server/console/common.js, AssistCommon): build.py bundles a copy as assets/common.js.
  */
-(function () {
+(function (common) {
   "use strict";
 
   var API_PATH = "/webhooks/assist/";
-  var TIMEOUT_MS = 30000;
+  var TIMEOUT_MS = common.TIMEOUT_MS;
   var MAX_TEXT = 2000; // the API's limit (413 above it)
   var EVENT_DELAY_MS = 250; // ticket.comments.changed and ticket.conversation.changed often come together
   var DRIVER_ROLES = ["driver", "customer", "contact", "end-user", "end_user", "enduser", "requester", "user", "incoming"];
@@ -44,22 +46,10 @@
     eventTimer: null, lastHeight: 0
   };
 
-  /* ---------- small helpers (text only) ---------- */
+  /* ---------- small helpers (text only; common.js) ---------- */
 
-  function make(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
-
-  function percent(value) {
-    var n = Number(value);
-    if (!isFinite(n)) n = 0;
-    return Math.round(Math.max(0, Math.min(1, n)) * 100);
-  }
+  var make = common.make, clear = common.clear, percent = common.percent;
+  var ApiError = common.ApiError, serverMessageOf = common.serverMessageOf, bodyOf = common.readBody;
 
   function parseQuery(search) {
     var result = {};
@@ -86,60 +76,25 @@
     return match ? match[1] : "";
   }
 
-  /* ---------- errors ---------- */
+  /* ---------- errors: this app's words for the API's refusals (the rest: common.js) ---------- */
 
-  function ApiError(status, title, detail) {
-    this.status = status;
-    this.title = title;
-    this.detail = detail;
+  var AGAIN = "다시 추천을 눌러 주세요.";
+  var UNREACHABLE = "어시스턴트 서버에 연결할 수 없습니다. 어시스턴트 주소와 서버 상태를 확인해 주세요.";
+
+  function words(tokenHint) {
+    return {
+      400: { detail: "요청 내용을 확인해 주세요." },
+      401: { hint: tokenHint },
+      404: { title: "주소 확인", fixed: "어시스턴트 주소에서 추천 API를 찾을 수 없습니다. 어시스턴트 주소(assistant_url)를 확인해 주세요." },
+      429: { detail: "요청이 너무 많습니다. 잠시 후 다시 추천을 눌러 주세요." }
+    };
   }
 
-  function joined(first, second) { return first ? first + " " + second : second; }
+  function explain(status, serverMessage, tokenHint) { return common.explain(status, serverMessage, words(tokenHint)); }
 
-  function explain(status, serverMessage, tokenHint) {
-    var detail = serverMessage || "";
-    if (status === 401) return new ApiError(status, "토큰 확인", joined(detail, tokenHint));
-    if (status === 403) return new ApiError(status, "권한 없음", detail || "상담사 권한이 없는 토큰입니다.");
-    if (status === 404) return new ApiError(status, "주소 확인", "어시스턴트 주소에서 추천 API를 찾을 수 없습니다. 어시스턴트 주소(assistant_url)를 확인해 주세요.");
-    if (status === 413) return new ApiError(status, "메시지 길이", detail || "메시지가 너무 깁니다. 2,000자 이하로 보내 주세요.");
-    if (status === 429) return new ApiError(status, "요청 과다", detail || "요청이 너무 많습니다. 잠시 후 다시 추천을 눌러 주세요.");
-    if (status === 503) return new ApiError(status, "DB 연결 불가", detail || "데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.");
-    if (status === 400) return new ApiError(status, "입력 확인", detail || "요청 내용을 확인해 주세요.");
-    return new ApiError(status, "서버 오류", (detail || "요청을 처리하지 못했습니다.") + " (상태 코드 " + status + ")");
-  }
+  function connectionError() { return common.connectionError(UNREACHABLE); }
 
-  function connectionError() {
-    return new ApiError(0, "연결 실패", "어시스턴트 서버에 연결할 수 없습니다. 어시스턴트 주소와 서버 상태를 확인해 주세요.");
-  }
-
-  function timeoutError() {
-    return new ApiError(0, "시간 초과", "서버 응답이 " + TIMEOUT_MS / 1000 + "초 안에 오지 않았습니다. 다시 추천을 눌러 주세요.");
-  }
-
-  function serverMessageOf(text) {
-    if (!text) return "";
-    if (typeof text === "object") return typeof text.error === "string" ? text.error : "";
-    try {
-      var data = JSON.parse(text);
-      return data && typeof data.error === "string" ? data.error : "";
-    } catch (e) { return ""; }
-  }
-
-  function bodyOf(data, status) {
-    if (typeof data === "string") {
-      try { data = data ? JSON.parse(data) : null; } catch (e) { data = null; }
-    }
-    if (data === null || typeof data !== "object") throw new ApiError(status || 0, "응답 오류", "서버 응답을 읽을 수 없습니다.");
-    return data;
-  }
-
-  function withTimeout(promise) {
-    return new Promise(function (resolve, reject) {
-      var timer = setTimeout(function () { reject(timeoutError()); }, TIMEOUT_MS);
-      promise.then(function (value) { clearTimeout(timer); resolve(value); },
-        function (error) { clearTimeout(timer); reject(error); });
-    });
-  }
+  function withTimeout(promise) { return common.withTimeout(promise, AGAIN); }
 
   /* ---------- the driver's latest message ---------- */
 
@@ -352,25 +307,9 @@
         if (!conversation || !conversation.token) {
           return Promise.reject(new ApiError(401, "토큰 확인", "상위 화면이 상담사 토큰(token)을 보내지 않았습니다. " + tokenHint));
         }
-        var controller = window.AbortController ? new AbortController() : null;
-        var options = {
-          method: "POST",
-          headers: { "Authorization": "Bearer " + conversation.token, "Content-Type": "application/json", "Accept": "application/json" },
-          body: JSON.stringify(body),
-          mode: "cors",
-          credentials: "omit",
-          cache: "no-store"
-        };
-        if (controller) options.signal = controller.signal;
-        var request = fetch(base + API_PATH + path, options).then(function (response) {
-          return response.text().then(function (text) {
-            if (!response.ok) throw explain(response.status, serverMessageOf(text), tokenHint);
-            return bodyOf(text, response.status);
-          });
-        }, function () { throw connectionError(); });
-        return withTimeout(request).then(null, function (error) {
-          if (controller && error && error.title === "시간 초과") controller.abort();
-          throw error instanceof ApiError ? error : connectionError();
+        return common.fetchJson(base + API_PATH + path, {
+          method: "POST", token: conversation.token, body: body, mode: "cors", credentials: "omit",
+          words: words(tokenHint), again: AGAIN, connection: UNREACHABLE
         });
       },
       latest: function () {
@@ -404,14 +343,7 @@
 
   function setStatus(text) { el.status.textContent = text || ""; el.status.hidden = !text; }
 
-  function showError(error) {
-    clear(el.error);
-    if (!error) { el.error.hidden = true; return; }
-    el.error.appendChild(make("strong", "alert-title", error.title));
-    el.error.appendChild(make("span", "alert-detail", error.detail));
-    el.error.setAttribute("data-status", String(error.status || 0));
-    el.error.hidden = false;
-  }
+  function showError(error) { common.showError(el.error, error); }
 
   function showEmpty(title, detail) {
     el.emptyTitle.textContent = title;
@@ -645,4 +577,4 @@
   }
   setStatus("Zendesk와 연결하는 중…");
   client.on("app.registered", function () { start(zafHost(client)); });
-})();
+})(window.AssistCommon);
