@@ -6,8 +6,8 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity_values, latest_intent, latest_text, offer_rating
-from consignment.regions import answer_lines
+from actions.common import latest_intent, latest_text, offer_rating
+from consignment.regions import ASKING_BACK, region_answer_lines, region_mentions
 from consignment.vocabulary import vocabulary
 
 
@@ -28,9 +28,10 @@ class ActionExplainConsignmentCall(Action):
 
 
 class ActionAnswerServiceRegions(Action):
-    """For each named place whether a call starting there is covered; the region list when a
-    driver asks about regions without naming one. A bare answer outside any question (a name,
-    a company, a number) gets a question back — never the list, never a lookup."""
+    """For the places a call starts from whether it is covered (출발지 기준: a destination is
+    set aside, or the start asked for); the region list when a driver asks about regions
+    without naming one. A bare answer outside any question (a name, a company, a number) gets
+    a question back — never the list, never a lookup."""
 
     def name(self) -> Text:
         return "action_answer_service_regions"
@@ -38,14 +39,14 @@ class ActionAnswerServiceRegions(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        places = entity_values(tracker, "region")
+        places = region_mentions(latest_text(tracker), tracker.latest_message.get("entities") or [])
         if not places and latest_intent(tracker) != "ask_service_regions":
             dispatcher.utter_message(response="utter_ask_what_to_know")
             return []
-        lines = answer_lines(places)
+        lines = region_answer_lines(places)
         for response, values in lines:
             dispatcher.utter_message(response=response, **values)
-        if not any(response == "utter_region_unknown" for response, _ in lines):
+        if not any(response in ASKING_BACK for response, _ in lines):  # a question back is no answer to rate
             offer_rating(dispatcher, tracker)
         return []
 

@@ -14,7 +14,6 @@ from consignment.content import load_yaml
 KAKAO_MOBILITY = "카카오모빌리티"
 CONSIGNMENT_CALL = "위탁콜"
 PARTNER_CALL = "제휴콜"
-PARTNER_APP = "콜마너"
 
 
 def fold(text: str) -> str:
@@ -36,6 +35,12 @@ class Vocabulary:
     unsure_phrases: Tuple[str, ...]
     region_question_cues: Tuple[str, ...]
     definition_cues: Tuple[str, ...]
+    uncovered_topics: Dict[str, Tuple[str, ...]]
+    english_words: Dict[str, str]
+    landmark_words: Tuple[str, ...]
+    region_groups: Dict[str, Tuple[str, ...]]  # group → its members (gazetteer keys)
+    region_group_aliases: Dict[str, str]  # a way of naming a group (folded) → the group
+    region_group_written: Dict[str, Tuple[str, ...]]  # the group → its spellings as written
 
     def aliases(self, entity: str) -> Iterable[Tuple[str, str]]:
         """(alias as written in the content file, canonical value) for one entity type."""
@@ -114,6 +119,42 @@ class Vocabulary:
             and not self.consignment_topic_responses(text)  # 구조, 제휴 기사, 보험: Q1's topics
         )
 
+    def uncovered_topic(self, text: str) -> Optional[str]:
+        """The topic the article does not cover that the message asks about (수수료, 정산,
+        벌점, …), or None."""
+        folded = fold(text)
+        for topic, words in self.uncovered_topics.items():
+            if any(fold(word) in folded for word in words):
+                return topic
+        return None
+
+    def english_gloss(self, word: str) -> Optional[str]:
+        """The Korean word an English word in a Korean message stands for ("insurance" → 보험)."""
+        return self.english_words.get(word.lower())
+
+    def region_group(self, text: str) -> Optional[str]:
+        """The region group a place name means (영남권 → 영남, 수도권 → 수도권), or None."""
+        return self.region_group_aliases.get(fold(text))
+
+    def region_group_spellings(self) -> List[Tuple[str, str]]:
+        """(a way of writing a group, the group): the NLU's patterns for region groups."""
+        return [(alias, group) for group, aliases in self.region_group_written.items() for alias in aliases]
+
+    def without_landmark(self, text: str) -> Optional[str]:
+        """The place before a landmark word ("광명역" → "광명", "나주 혁신도시" → "나주"), or None
+        when the text does not end with one."""
+        folded = fold(text)
+        for word in sorted(self.landmark_words, key=lambda w: -len(fold(w))):
+            if folded.endswith(fold(word)) and len(folded) > len(fold(word)):
+                return folded[: -len(fold(word))]
+        return None
+
+    def is_landmark_fragment(self, text: str) -> bool:
+        """A piece of a landmark word taken for a place ("혁신도" of 혁신도시, "국제" of 국제도시)."""
+        folded = fold(text)
+        return any(fold(word).startswith(folded) for word in self.landmark_words if len(fold(word)) > 2) \
+            and len(folded) >= 2
+
     def mentions_partner_app(self, text: str) -> bool:
         folded = fold(text)
         return any(fold(alias) in folded for alias in self.partner_app_aliases)
@@ -156,5 +197,15 @@ def vocabulary() -> Vocabulary:
         unsure_phrases=tuple(raw["unsure_phrases"]),
         region_question_cues=tuple(raw["region_question_cues"]),
         definition_cues=tuple(raw["definition_cues"]),
+        uncovered_topics={topic: tuple(words) for topic, words in raw["uncovered_topics"].items()},
+        english_words={str(k).lower(): str(v) for k, v in raw["english_words"].items()},
+        landmark_words=tuple(raw["landmark_words"]),
+        region_groups={group: tuple(spec["members"]) for group, spec in raw["region_groups"].items()},
+        region_group_aliases={
+            fold(alias): group for group, spec in raw["region_groups"].items() for alias in [group, *spec["aliases"]]
+        },
+        region_group_written={
+            group: tuple(dict.fromkeys([group, *spec["aliases"]])) for group, spec in raw["region_groups"].items()
+        },
     )
 

@@ -6,6 +6,7 @@
 - KoreanEntityRuler: closed vocabularies through spaCy's EntityRuler, plus phone numbers.
 - KoreanEntityNormalizer: one value per thing (CONTRACT §2) whichever extractor found it.
 - RegionQuestionRule: a place and an availability cue make a region question (Q2).
+- UncoveredTopicRule: the article's words about a topic it does not cover are out of scope.
 """
 from __future__ import annotations
 
@@ -57,9 +58,13 @@ class KiwiTokenizer(Tokenizer):
         return cls(config)
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+        from consignment.vocabulary import vocabulary
+
         text = message.get(attribute)
+        # an English word in a Korean message is featurised as the Korean word it stands for
+        gloss = vocabulary().english_gloss
         tokens = [
-            Token(piece.text, piece.start, end=piece.end, lemma=piece.lemma)
+            Token(piece.text, piece.start, end=piece.end, lemma=gloss(piece.text) or piece.lemma)
             for piece in analyzer.pieces(text)
         ]
         if not tokens:  # Rasa expects at least one token (e.g. a message of only spaces)
@@ -205,10 +210,40 @@ def normalized_value(entity: Text, value: Text) -> Optional[Text]:
     if entity == "partner_app":
         return vocab.canonical_partner_app(value) or value
     if entity == "region":
-        return service_regions().canonical_name(value)
+        regions = service_regions()
+        group = vocab.region_group(value)
+        if group:  # 영남권 → 영남: the dialogue says which listed regions it holds
+            return group
+        if not regions.is_known(value):
+            place = vocab.without_landmark(value)  # 광명역 → 광명, 제주공항 → 제주
+            if place and regions.is_known(place):
+                return regions.canonical_name(place)
+            if vocab.is_landmark_fragment(value):  # 혁신도 of 혁신도시: part of a landmark, no place
+                return None
+        return regions.canonical_name(value)
     if entity == "driver_name":
         return extract_driver_name(value)
     return value
+
+
+def _decide(message: Message, intent_name: Text, confidence: float) -> None:
+    """A rule's verdict: the intent at the rule's confidence; the others share what is left,
+    so that the fallback sees one clear winner."""
+    message.set(INTENT, {"name": intent_name, "confidence": confidence}, add_to_output=True)
+    ranking = [
+        {**r, "confidence": float(r.get("confidence") or 0.0) * (1.0 - confidence)}
+        for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent_name
+    ]
+    message.set(INTENT_RANKING_KEY, [{"name": intent_name, "confidence": confidence}, *ranking], add_to_output=True)
+
+
+def _outside_entities(message: Message) -> Text:
+    """The message's text with every entity blanked out: a topic word inside a place's name
+    (정산 of 정산면) is no topic."""
+    text = message.get(TEXT) or ""
+    for entity in message.get(ENTITIES, []):
+        text = text[: entity["start"]] + " " * (entity["end"] - entity["start"]) + text[entity["end"]:]
+    return text
 
 
 def _overlaps(a: Dict[Text, Any], b: Dict[Text, Any]) -> bool:
@@ -254,18 +289,50 @@ class RegionQuestionRule(GraphComponent):
                 continue
             if not vocabulary().asks_where(message.get(TEXT) or ""):
                 continue
-            confidence = max(float(intent.get("confidence") or 0.0), self.RULE_CONFIDENCE)
-            message.set(INTENT, {"name": self.REGION_INTENT, "confidence": confidence}, add_to_output=True)
-            # the others share what is left, so that the fallback sees one clear winner
-            ranking = [
-                {**r, "confidence": float(r.get("confidence") or 0.0) * (1.0 - confidence)}
-                for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != self.REGION_INTENT
-            ]
-            message.set(
-                INTENT_RANKING_KEY, [{"name": self.REGION_INTENT, "confidence": confidence}, *ranking],
-                add_to_output=True,
-            )
+            _decide(message, self.REGION_INTENT, max(float(intent.get("confidence") or 0.0), self.RULE_CONFIDENCE))
         return messages
 
     # above the FallbackClassifier's threshold: the rule is sure when it fires
     RULE_CONFIDENCE = 0.9
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class UncoveredTopicRule(GraphComponent):
+    """A question in the article's words about what the article does not cover is out of
+    scope: "위탁콜 수수료 얼마예요?" shares 위탁콜 with Q1 and "제 차 보험 갱신은요?" shares 보험
+    with the insurance line, but neither is answered by them. Only the article's question
+    intents are overruled (a driver reporting a blocked call keeps Q3); the topics are content
+    (content/vocabulary.yml `uncovered_topics`)."""
+
+    OUT_OF_SCOPE = "out_of_scope"
+    OVERRULED = ("ask_consignment_call", "ask_consignment_insurance", "ask_service_regions", "inform")
+    # above the FallbackClassifier's threshold: the rule is sure when it fires
+    RULE_CONFIDENCE = 0.9
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> UncoveredTopicRule:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        from consignment.vocabulary import vocabulary
+
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            if intent.get("name") not in self.OVERRULED:
+                continue
+            if not vocabulary().uncovered_topic(_outside_entities(message)):
+                continue
+            _decide(message, self.OUT_OF_SCOPE, max(float(intent.get("confidence") or 0.0), self.RULE_CONFIDENCE))
+        return messages

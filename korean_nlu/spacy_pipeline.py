@@ -16,9 +16,6 @@ from spacy.tokens import Doc
 
 from korean_nlu.analyzer import pieces
 
-RULED_ENTITIES = ("call_type", "ordering_company", "partner_app", "region")
-
-
 class KiwiSpacyTokenizer:
     """Doc whose tokens are Kiwi pieces; the text between them becomes spaces or tokens."""
 
@@ -67,6 +64,8 @@ def _patterns() -> List[dict]:
             patterns.append({"label": entity, "pattern": alias, "id": value})
     for written, short in service_regions().spellings():
         patterns.append({"label": "region", "pattern": written, "id": short})
+    for alias, group in vocab.region_group_spellings():  # 수도권, 영남권, 충청도 …
+        patterns.append({"label": "region", "pattern": alias, "id": group})
     return patterns
 
 

@@ -156,6 +156,46 @@ async def test_q2_is_honest_about_an_unknown_place():
     assert "'무릉도원'이 어느 지역인지 제가 확인하지 못했습니다" in texts[0]
 
 
+def region_tracker(text: str, *places: str) -> Tracker:
+    """A Q2 message with its region entities where the NLU puts them (value=written when they differ)."""
+    entities, start = [], 0
+    for written, value in (p.split("=") if "=" in p else (p, p) for p in places):
+        start = text.index(written, start)
+        entities.append({"entity": "region", "value": value, "start": start, "end": start + len(written)})
+        start += len(written)
+    return tracker(text, "ask_service_regions", entities)
+
+
+async def test_q2_a_destination_alone_is_not_answered_as_the_start_but_the_start_is_asked():
+    texts, _, dispatcher = await run(ActionAnswerServiceRegions(), region_tracker("목적지가 부산이면요?", "부산"))
+    assert texts == ["위탁콜 지역은 출발지 기준이라, 도착지인 부산은 운영 지역 여부를 정하지 않습니다. 콜이 어디에서 출발하는지 알려주시겠어요?"]
+    assert "utter_rate_answer" not in [m.get("response") for m in dispatcher.messages]
+
+
+async def test_q2_a_call_from_ochang_to_busan_is_answered_for_ochang():
+    texts, _, _ = await run(ActionAnswerServiceRegions(), region_tracker("오창에서 태워서 부산 가는 콜", "오창", "부산"))
+    assert texts[0].startswith("오창은 현재 위탁콜 운영 지역이 아닙니다.")
+    assert texts[1] == "도착지인 부산은 운영 지역 여부와 관계없습니다. 위탁콜 지역은 출발지 기준입니다."
+
+
+async def test_q2_a_region_group_says_which_listed_regions_it_holds():
+    texts, _, _ = await run(ActionAnswerServiceRegions(), region_tracker("영남권도 되나요", "영남권=영남"))
+    assert texts[0] == ("영남 지역 중 부산·대구·울산·경북에서 출발하는 콜은 위탁콜 운영 지역에 포함되고, "
+                        "경남에서 출발하는 콜은 포함되지 않습니다. 위탁콜 지역은 출발지 기준입니다.")
+
+
+async def test_q2_two_names_of_one_place_get_one_answer():
+    texts, _, _ = await run(ActionAnswerServiceRegions(), region_tracker("김해 장유 돼요?", "김해", "장유"))
+    assert [t for t in texts if t != RATING] == [
+        "김해 장유는 현재 위탁콜 운영 지역이 아닙니다. 위탁콜은 출발지 기준 서울, 부산, 인천, 광주, 울산, 경기, 강원, 천안, 제주, 대구, 경북, 목포, 대전 지역입니다.\n지역이 확대될 경우 공지사항을 통해 안내해 드리겠습니다."]
+
+
+async def test_q2_several_places_get_one_grouped_answer_with_the_list_once():
+    texts, _, _ = await run(ActionAnswerServiceRegions(), region_tracker("수원 포항 아산 다 돼요?", "수원", "포항", "아산"))
+    assert texts[:2] == ["수원(경기)·포항(경북)에서 출발하는 콜은 위탁콜 운영 지역에 포함됩니다.", "아산은 현재 위탁콜 운영 지역이 아닙니다."]
+    assert sum("서울, 부산, 인천" in t for t in texts) == 1
+
+
 # ── Q3 triage ───────────────────────────────────────────────────────────────
 
 async def test_a_colmaner_restriction_report_starts_the_flow_with_empathy():
