@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from consignment import settings
+from consignment.clock import ADMIN_RECORDS_ZONE, aware
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +94,9 @@ def suspension_in_force(suspension: Suspension, now: dt.datetime) -> bool:
     """In force: started, not lifted, and open-ended or ending later (fixtures/admin/README)."""
     if suspension.lifted_at is not None:
         return False
-    if _aware(suspension.started_at) > now:
+    if aware(suspension.started_at, ADMIN_RECORDS_ZONE) > now:
         return False
-    return suspension.ends_at is None or _aware(suspension.ends_at) > now
+    return suspension.ends_at is None or aware(suspension.ends_at, ADMIN_RECORDS_ZONE) > now
 
 
 def restriction_from(
@@ -103,16 +104,11 @@ def restriction_from(
 ) -> Restriction:
     in_force = [s for s in suspensions if suspension_in_force(s, now)]
     if in_force:
-        latest = max(in_force, key=lambda s: _aware(s.started_at))
+        latest = max(in_force, key=lambda s: aware(s.started_at, ADMIN_RECORDS_ZONE))
         return Restriction(Restriction.SUSPENDED, reason=latest.reason)
     if blocked_customers:
         return Restriction(Restriction.CUSTOMER_BLOCKED, blocked_customers=blocked_customers)
     return Restriction(Restriction.NONE)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive datetimes; the admin's times are KST."""
-    return value if value.tzinfo else value.replace(tzinfo=settings.KST)
 
 
 class AdminRepository:

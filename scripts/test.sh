@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The test command: set up (idempotent), train if needed, validate the data, run the test
-# stories (whole conversations, NLU included), then pytest (unit, PostgreSQL, live servers).
+# stories (whole conversations, NLU included), then pytest (unit, PostgreSQL, Redis, live servers);
+# a skipped test fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 scripts/bootstrap.sh
 scripts/install_packages.sh browser
-scripts/ensure_postgres.sh || echo "warning: PostgreSQL is not reachable; its tests will say so" >&2
+# the tests of the PostgreSQL stores and of the state shared in Redis run in every `make test`:
+# both services are started here, and the run stops if either cannot be (a skipped test fails
+# the run too: tests/skip_guard.py)
+scripts/ensure_postgres.sh || { echo "error: PostgreSQL is needed by the tests and could not be started" >&2; exit 1; }
+scripts/ensure_redis.sh || { echo "error: Redis is needed by the tests and could not be started" >&2; exit 1; }
 scripts/train_if_changed.sh
 
 echo "== rasa data validate"

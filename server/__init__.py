@@ -1,20 +1,25 @@
 """Plug-ins that run inside the Rasa server: the tracker store, the response generator, the
-channels (REST, widget, agent assist, Slack), and two guards on Rasa's own actions.
+channels (REST, widget, agent assist, Slack), and guards on Rasa's own code.
 
-Rasa imports this package when it loads the tracker store named in endpoints.yml, before the
-first message is handled. Here unsafe settings stop the server (consignment.settings), and the
-guards are installed: the action-server outage guard (server/action_server_outage.py), the
-handoff pause that outlives a session start (server/handoff_pause.py), the action-response
-check with its schema compiled once (server/action_response_schema.py), and a conversation
-database outage that fails the turn instead of continuing from an empty conversation
-(server/tracker_store.py).
+Rasa imports this package when it loads the first channel named in credentials.yml, before the
+tracker store and the model. Here unsafe settings stop the server (consignment.settings); then
+every module that patches or leans on Rasa internals is imported, each declaring what it
+assumes (server/self_check.py), and the start stops, naming what is missing, when this Rasa
+lacks any of it; only then are the guards installed: the action-server outage guard
+(server/action_server_outage.py), the pause that follows the agents' queue
+(server/handoff_pause.py), the action-response check with its schema compiled once
+(server/action_response_schema.py), and the tracker store that never serves from memory — not
+when its database fails mid-turn, not when it cannot be built at start (server/tracker_store.py).
 """
 import logging
 
 from consignment import settings
-from server import action_response_schema, action_server_outage, handoff_pause, tracker_store
+from server import action_response_schema, action_server_outage, handoff_pause, self_check, tracker_store
+# the channels rely on Rasa internals too: imported here so that their declarations are checked
+from server import assist_channel, lock_store, rest_channel, slack_channel, widget_channel  # noqa: F401,E402
 
 logging.getLogger(__name__).warning(settings.check_deployment())
+self_check.verify()
 action_server_outage.install()
 handoff_pause.install()
 action_response_schema.install()

@@ -17,6 +17,11 @@ from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
+from server import self_check
+
+self_check.requires(__name__, "rasa.core.actions.action.RemoteAction._validate_action_result", signature=("self", "result"))
+self_check.requires(__name__, "rasa.core.actions.action.RemoteAction.action_response_format_spec", signature=())
+
 _original = RemoteAction._validate_action_result
 
 

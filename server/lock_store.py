@@ -30,7 +30,15 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from server import self_check
+
 logger = logging.getLogger(__name__)
+
+# Rasa takes every conversation's lock through `lock()` (Agent.handle_message, the processor, the
+# HTTP API); its synchronous ticket API is what this store leaves out (server/self_check.py)
+self_check.requires(__name__, "rasa.core.lock_store.LockStore.lock",
+                    signature=("self", "conversation_id", "lock_lifetime", "wait_time_in_seconds"))
+self_check.requires(__name__, "rasa.core.lock.TicketLock.__init__", signature=("self", "conversation_id", "tickets"))
 
 KEY_PREFIX = "convlock:"
 # how long a waiting message may wait for the messages before it before it gives up

@@ -48,9 +48,28 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from consignment import settings
+from server import self_check
 from server.shared_state import redis_client
 
 logger = logging.getLogger(__name__)
+
+# Rasa's SlackInput/SlackBot internals used below; the disabled channel sets SlackInput's
+# attributes itself, so they must be the ones Rasa's __init__ sets (server/self_check.py)
+self_check.requires(__name__, "rasa.core.channels.slack.SlackInput", "_sanitize_user_message",
+                    "_is_interactive_message", "_get_interactive_response")
+self_check.requires(__name__, "rasa.core.channels.slack.SlackInput.__init__", signature=(
+    "self", "slack_token", "slack_channel", "proxy", "slack_retry_reason_header", "slack_retry_number_header",
+    "errors_ignore_retry", "use_threads", "slack_signing_secret", "conversation_granularity"))
+self_check.requires_on_instance(
+    __name__, "SlackInput (the attributes its __init__ sets)",
+    lambda: SlackInput("xoxb-self-check", slack_signing_secret="self-check"),
+    "_background_tasks", "errors_ignore_retry", "retry_reason_header", "retry_num_header", "slack_token",
+    "slack_signing_secret", "slack_channel", "proxy", "use_threads", "conversation_granularity")
+self_check.requires(__name__, "rasa.core.channels.slack.SlackBot._post_message", signature=("self", "channel", "kwargs"))
+self_check.requires(__name__, "rasa.core.channels.slack.SlackBot.__init__",
+                    signature=("self", "token", "slack_channel", "thread_id", "proxy"))
+self_check.requires_on_instance(__name__, "SlackBot (its Web API client)", lambda: SlackBot("xoxb-self-check"),
+                                "client", "slack_channel", "thread_id")
 
 ENV_TOKEN = "SLACK_BOT_TOKEN"
 ENV_SIGNING_SECRET = "SLACK_SIGNING_SECRET"

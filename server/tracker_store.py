@@ -17,14 +17,48 @@ from typing import Any, Dict, Iterable, List, Optional, Text
 import sqlalchemy as sa
 import sqlalchemy.orm
 
-from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+import rasa.core.tracker_store as rasa_tracker_store
+import rasa.shared.utils.common
+from rasa.core.tracker_store import (
+    AwaitableTrackerStore,
+    FailSafeTrackerStore,
+    InMemoryTrackerStore,
+    SQLTrackerStore,
+)
+from rasa.shared.core.domain import Domain
 from rasa.shared.exceptions import RasaException
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from consignment.identity import TOKEN_METADATA_KEY, mask_tokens_in
 from consignment.phone import mask_phone_numbers_in
+from server import self_check
 
 logger = logging.getLogger(__name__)
+
+# What this module relies on in Rasa 3.6 beyond its public API (checked at start: server/self_check.py)
+_RASA = "rasa.core.tracker_store"
+self_check.requires(__name__, f"{_RASA}.SQLTrackerStore", "_retrieve", "_event_query", "_additional_events",
+                    "session_scope", "retrieve", "save", "keys",
+                    *(f"SQLEvent.__table__.c.{column}" for column in
+                      ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")))
+self_check.requires(__name__, f"{_RASA}.SQLTrackerStore._retrieve",
+                    signature=("self", "sender_id", "fetch_events_from_all_sessions"))
+self_check.requires(__name__, f"{_RASA}.SQLTrackerStore._event_query",
+                    signature=("self", "session", "sender_id", "fetch_events_from_all_sessions"))
+self_check.requires(__name__, f"{_RASA}.SQLTrackerStore._additional_events", signature=("self", "session", "tracker"))
+self_check.requires(__name__, f"{_RASA}.FailSafeTrackerStore", "retrieve", "retrieve_full_tracker", "save")
+self_check.requires_on_instance(
+    __name__, "FailSafeTrackerStore (the wrapped store)",
+    lambda: FailSafeTrackerStore(InMemoryTrackerStore(Domain.empty())), "_tracker_store")
+self_check.requires_on_instance(
+    __name__, "AwaitableTrackerStore (the wrapped store)",
+    lambda: AwaitableTrackerStore(InMemoryTrackerStore(Domain.empty())), "_tracker_store")
+self_check.requires_on_instance(
+    __name__, "SQLTrackerStore (its engine and sessions)",
+    lambda: SQLTrackerStore(Domain.empty(), dialect="sqlite", db=""), "engine", "sessionmaker", "domain", "event_broker")
+self_check.requires(__name__, f"{_RASA}.create_tracker_store", signature=("endpoint_config", "domain", "event_broker"))
+self_check.requires(__name__, f"{_RASA}._load_from_module_name_in_endpoint_config",
+                    signature=("domain", "store", "event_broker"))
 
 REDACTED = "[redacted]"
 
@@ -64,6 +98,9 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             )
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
             _write_ahead_log(self.engine)
+        # Rasa's own __init__ logs a database it cannot reach ("Could not create tables") and
+        # carries on: the first turn would then fail, or a replica serve alone. Refuse instead.
+        _require_events_table(self.engine, self.SQLEvent.__table__.name)
         _ensure_index(self.engine, self.SQLEvent.__table__)
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
@@ -109,6 +146,28 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 session.execute(self.SQLEvent.__table__.insert(), rows)
             session.commit()
         return stored
+
+
+class ConversationStoreMissing(RasaException):
+    """The configured conversation store cannot be built at start: the server does not start
+    (RasaException: `rasa run` prints the message and exits 1), never serving from memory."""
+
+
+def _require_events_table(engine, table: str) -> None:
+    try:
+        with engine.connect() as connection:
+            present = sa.inspect(connection).has_table(table)
+    except sa.exc.SQLAlchemyError as error:
+        raise ConversationStoreMissing(
+            f"the conversation store {engine.url!r} cannot be reached at start "
+            f"({type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}); "
+            f"the server does not start without it"
+        ) from error
+    if not present:
+        raise ConversationStoreMissing(
+            f"the conversation store {engine.url!r} has no `{table}` table and it could not be created "
+            f"(see the error above); the server does not start without it"
+        )
 
 
 def _write_ahead_log(engine) -> None:
@@ -160,11 +219,65 @@ def _never_from_memory(method_name: str):
     return without_fallback
 
 
+def _load_or_refuse(domain: Domain, store, event_broker=None):
+    """Rasa's loader of a tracker store named by its class path — which, when the class cannot
+    be imported (a typo, a missing database driver), warns and serves from memory. Here the
+    start stops instead, saying why."""
+    try:
+        store_class = rasa.shared.utils.common.class_from_module_path(store.type)
+    except (AttributeError, ImportError) as error:
+        raise ConversationStoreMissing(
+            f"the tracker store `{store.type}` (endpoints.yml) cannot be imported ({type(error).__name__}: "
+            f"{error}); Rasa would keep every conversation in memory instead, so the server does not start"
+        ) from error
+    try:
+        return store_class(host=store.url, domain=domain, event_broker=event_broker, **store.kwargs)
+    except RasaException:
+        raise
+    except Exception as error:  # a missing driver (ImportError) too: never the in-memory default
+        raise ConversationStoreMissing(
+            f"the tracker store `{store.type}` (endpoints.yml) cannot be built ({type(error).__name__}: "
+            f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}); the server does not start"
+        ) from error
+
+
+# (the original even if this module is imported again after install())
+_original_create = getattr(rasa_tracker_store.create_tracker_store, "__wrapped__", rasa_tracker_store.create_tracker_store)
+
+
+def _create_or_refuse(endpoint_config, domain=None, event_broker=None):
+    """Rasa's factory, refusing an in-memory store when endpoints.yml configures one: whatever
+    path Rasa takes to its fall-back, replicas never stop sharing conversations unnoticed."""
+    store = _original_create(endpoint_config, domain, event_broker)
+    built = store._tracker_store if isinstance(store, AwaitableTrackerStore) else store
+    if endpoint_config is not None and endpoint_config.type is not None and isinstance(built, InMemoryTrackerStore):
+        raise ConversationStoreMissing(
+            f"the tracker store `{endpoint_config.type}` (endpoints.yml) became Rasa's in-memory store; "
+            f"the server does not start"
+        )
+    return store
+
+
+_create_or_refuse.__wrapped__ = _original_create  # type: ignore[attr-defined]
+
+
 def install() -> None:
     """Rasa wraps the configured tracker store in FailSafeTrackerStore, which — when the database
     is down — hands out an empty in-memory conversation and keeps the turn there: the driver
     mid-Q3 would be answered as a stranger and their answers lost. With PostgreSQL down a turn
-    must fail (the channel says sorry, the client may retry), never continue from nothing."""
+    must fail (the channel says sorry, the client may retry), never continue from nothing.
+    And a configured store that cannot be built at start stops the start (ConversationStoreMissing)."""
     for name in ("retrieve", "retrieve_full_tracker", "save"):
         if not hasattr(getattr(FailSafeTrackerStore, name), "__wrapped__"):
             setattr(FailSafeTrackerStore, name, _never_from_memory(name))
+    rasa_tracker_store._load_from_module_name_in_endpoint_config = _load_or_refuse
+    if rasa_tracker_store.create_tracker_store is not _create_or_refuse:
+        rasa_tracker_store.create_tracker_store = _create_or_refuse
+
+
+def sql_engine_of(tracker_store) -> Optional[sa.engine.Engine]:
+    """The SQLAlchemy engine under Rasa's wrappers (FailSafeTrackerStore, AwaitableTrackerStore:
+    `_tracker_store`, declared above), or None when the store is not SQL."""
+    while not hasattr(tracker_store, "engine") and hasattr(tracker_store, "_tracker_store"):
+        tracker_store = tracker_store._tracker_store
+    return getattr(tracker_store, "engine", None)

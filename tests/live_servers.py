@@ -12,7 +12,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Dict, Iterator, Optional, Sequence
 
 import pytest
 import requests
@@ -114,6 +114,8 @@ def server_environment(workdir: Path, extra: Optional[Dict[str, str]] = None) ->
         "ADMIN_DB_LOAD_DEMO": "1",
         "ASSISTANT_NOW": "2026-11-29T12:00:00+09:00",
         "RASA_TELEMETRY_ENABLED": "false",
+        # log lines reach the log files as they are written (tests read what the servers log)
+        "PYTHONUNBUFFERED": "1",
         "AGENT_TOKEN_SECRET": AGENT_SECRET,
         "ASSIST_DB_URL": f"sqlite:///{workdir / 'assist.db'}",
         # every test request comes from this machine: no per-address limit (its own test turns it on)
@@ -128,9 +130,10 @@ def start_action_server(workdir: Path, actions_port: int, env: Dict[str, str], l
 
 @contextlib.contextmanager
 def running_assistant(
-    workdir: Path, rasa_port: int, actions_port: int, model: Path = MODEL, extra_env: Optional[Dict[str, str]] = None
+    workdir: Path, rasa_port: int, actions_port: int, model: Path = MODEL, extra_env: Optional[Dict[str, str]] = None,
+    extra_rasa_args: Sequence[str] = (),
 ) -> Iterator[Assistant]:
-    """Both servers on the given ports, stopped on exit."""
+    """Both servers on the given ports, stopped on exit; `extra_rasa_args` go to `rasa run` (e.g. `--cors`)."""
     if not model.exists():
         pytest.fail("no trained model at models/current.tar.gz: run `make train` (the test command does)")
     endpoints = workdir / "endpoints.yml"
@@ -147,7 +150,7 @@ def running_assistant(
         start_action_server(workdir, actions_port, env, logs[0]),
         _start(
             [str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", API_TOKEN, "--port", str(rasa_port), "--model", str(model),
-             "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
+             "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml"), *extra_rasa_args],
             env, logs[1],
         ),
     ]
@@ -172,4 +175,5 @@ def assistant(tmp_path_factory):
 
 @pytest.fixture
 def sender() -> str:
-    return f"test-{uuid.uuid4().hex[:10]}"
+    # a UUID's worth: without a token the sender id is the conversation's only key (server/rest_channel.py)
+    return f"test-{uuid.uuid4().hex}"

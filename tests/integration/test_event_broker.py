@@ -50,8 +50,8 @@ async def test_the_event_broker_on_postgresql_receives_redacted_events(tmp_path)
     url = "postgresql://postgres@127.0.0.1:5432/postgres"
     try:
         sa.create_engine(url).connect().close()
-    except Exception:  # noqa: BLE001
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+    except Exception as error:  # noqa: BLE001 - `make test` starts it (scripts/ensure_postgres.sh): fail, never skip
+        pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({type(error).__name__}): run scripts/ensure_postgres.sh")
     broker = SQLEventBroker(dialect="postgresql", host="127.0.0.1", port=5432, db="postgres", username="postgres")
     events = await streamed(broker, tmp_path)
     assert len(events) == 3 and TOKEN not in json.dumps(events)

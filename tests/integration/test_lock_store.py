@@ -27,12 +27,14 @@ def _store():
 
 @pytest.fixture(autouse=True)
 def redis_is_up():
+    """Redis runs on this machine (`make test` starts it: scripts/ensure_redis.sh); without it
+    these tests fail, never skip."""
     import redis
 
     try:
         redis.from_url(REDIS, socket_connect_timeout=1).ping()
-    except Exception:  # noqa: BLE001
-        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+    except Exception as error:  # noqa: BLE001
+        pytest.fail(f"Redis is not reachable on 127.0.0.1:6379 ({type(error).__name__}): run scripts/ensure_redis.sh")
 
 
 def _racer(conversation_id: str, turns: int, counter_key: str) -> None:

@@ -107,10 +107,8 @@ def postgres_url():
     try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as error:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {error}")
+    except sa.exc.OperationalError as error:  # `make test` starts it (scripts/ensure_postgres.sh): fail, never skip
+        pytest.fail(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} (run scripts/ensure_postgres.sh): {error}")
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     yield url
     with admin.connect() as conn:
@@ -133,3 +131,21 @@ def test_postgresql_keeps_the_times_with_their_offset(postgres_url):
     with repository.engine.connect() as conn:
         started = conn.execute(sa.text("select started_at from account_suspensions where suspension_id='S-0001'")).scalar_one()
     assert started == dt.datetime(2026, 11, 20, 9, 0, tzinfo=KST)
+
+
+# ── naive times (SQLite keeps no offset) ─────────────────────────────────────
+
+def test_a_naive_admin_time_is_korean_time():
+    """Half an hour before NOW in Korea: in force. Read as UTC it would start 8½ hours later."""
+    started = dt.datetime(2026, 11, 29, 11, 30)  # naive, as SQLite hands it back
+    assert suspension_in_force(Suspension("S-naive", started, None, None, "사유"), NOW)
+
+
+def test_a_naive_assist_store_time_is_utc(tmp_path):
+    from consignment.assist_store import AssistStore
+
+    store = AssistStore(f"sqlite:///{tmp_path / 'assist.db'}")
+    store.open_handoff("naive-times", "rest", {"reason": "request_human", "summary": "-"})
+    now = dt.datetime.now(dt.timezone.utc)
+    [row] = store.handoffs_between((now - dt.timedelta(minutes=5)).timestamp(), (now + dt.timedelta(minutes=5)).timestamp())
+    assert abs(row["created_at"] - now) < dt.timedelta(minutes=5)  # read as KST it would be 9 hours off
