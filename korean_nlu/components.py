@@ -250,19 +250,12 @@ def _overlaps(a: Dict[Text, Any], b: Dict[Text, Any]) -> bool:
     return a["start"] < b["end"] and b["start"] < a["end"]
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
-class RegionQuestionRule(GraphComponent):
-    """A message that names a place and asks whether 위탁콜 is available there is a region
-    question (Q2), whatever DIET made of it: "부산에서도 위탁콜 받을 수 있나요?" reads much like
-    "위탁콜이 뭔가요?" to a classifier. The cues are content (content/vocabulary.yml)."""
+class _IntentRule(GraphComponent):
+    """An intent decided by what the message says (content cues), after DIET: nothing to
+    train, no settings."""
 
-    REGION_INTENT = "ask_service_regions"
-    # what DIET says of such questions when it gets them wrong; other intents keep their say
-    # (a place in "부산에서 콜 수락이 안 돼요" does not make it a region question)
-    # (never out_of_scope: "서울에서 수수료 정산 돼요?" names a place and is still out of scope)
-    OVERRIDDEN = ("ask_consignment_call", "inform")
+    # above the FallbackClassifier's threshold: a rule is sure when it fires
+    RULE_CONFIDENCE = 0.9
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -275,8 +268,24 @@ class RegionQuestionRule(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> RegionQuestionRule:
+    ) -> "_IntentRule":
         return cls()
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class RegionQuestionRule(_IntentRule):
+    """A message that names a place and asks whether 위탁콜 is available there is a region
+    question (Q2), whatever DIET made of it: "부산에서도 위탁콜 받을 수 있나요?" reads much like
+    "위탁콜이 뭔가요?" to a classifier. The cues are content (content/vocabulary.yml)."""
+
+    REGION_INTENT = "ask_service_regions"
+    # what DIET says of such questions when it gets them wrong; other intents keep their say
+    # (a place in "부산에서 콜 수락이 안 돼요" does not make it a region question). Out of scope
+    # is overridden too ("목적지가 부산이면요?"): what the article does not cover is decided by
+    # topic right after (UncoveredTopicRule: "서울에서 수수료 정산 돼요?" stays out of scope)
+    OVERRIDDEN = ("ask_consignment_call", "inform", "out_of_scope")
 
     def process(self, messages: List[Message]) -> List[Message]:
         from consignment.vocabulary import vocabulary
@@ -292,14 +301,11 @@ class RegionQuestionRule(GraphComponent):
             _decide(message, self.REGION_INTENT, max(float(intent.get("confidence") or 0.0), self.RULE_CONFIDENCE))
         return messages
 
-    # above the FallbackClassifier's threshold: the rule is sure when it fires
-    RULE_CONFIDENCE = 0.9
-
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
-class UncoveredTopicRule(GraphComponent):
+class UncoveredTopicRule(_IntentRule):
     """A question in the article's words about what the article does not cover is out of
     scope: "위탁콜 수수료 얼마예요?" shares 위탁콜 with Q1 and "제 차 보험 갱신은요?" shares 보험
     with the insurance line, but neither is answered by them. Only the article's question
@@ -308,22 +314,6 @@ class UncoveredTopicRule(GraphComponent):
 
     OUT_OF_SCOPE = "out_of_scope"
     OVERRULED = ("ask_consignment_call", "ask_consignment_insurance", "ask_service_regions", "inform")
-    # above the FallbackClassifier's threshold: the rule is sure when it fires
-    RULE_CONFIDENCE = 0.9
-
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> UncoveredTopicRule:
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         from consignment.vocabulary import vocabulary
