@@ -25,8 +25,8 @@ train:          ## train into models/ if the data, config or content changed
 validate:       ## rasa data validate (Rasa's defaults: domain.yml, data/, config.yml)
 	scripts/bootstrap.sh && .venv/bin/rasa data validate
 
-evaluate:       ## held-out NLU evaluation: Korean pipeline vs Rasa's stock pipeline (docs/nlu.md)
-	scripts/bootstrap.sh && .venv/bin/python scripts/evaluate_nlu.py
+evaluate:       ## NLU evaluation (docs/nlu.md): Korean vs stock pipeline on the held-out and blind sets, 5-fold cross-validation
+	scripts/bootstrap.sh && .venv/bin/python scripts/evaluate_nlu.py --cross-validation --folds 5
 
 benchmark:      ## training, start-up, latency and memory numbers (README), vs a stock rasa init bot
 	scripts/bootstrap.sh && scripts/train_if_changed.sh && .venv/bin/python scripts/benchmark.py

@@ -1,23 +1,39 @@
-"""Held-out NLU evaluation: the Korean pipeline of config.yml vs Rasa's stock pipeline.
+"""NLU evaluation: the Korean pipeline of config.yml vs Rasa's stock pipeline, on two test files,
+plus cross-validation of the Korean pipeline on the training data.
 
-    make evaluate                                   # = python scripts/evaluate_nlu.py
-    python scripts/evaluate_nlu.py [--ablation] [--reuse] [--train-timeout 1800]
+    make evaluate                                   # = python scripts/evaluate_nlu.py --cross-validation
+    python scripts/evaluate_nlu.py [--ablation] [--reuse] [--no-cv | --folds 5] [--train-timeout 1800]
 
 Trains each pipeline on data/nlu/ only (`rasa train nlu`, one subprocess per pipeline, into
-results/nlu_eval/), parses every example of tests/nlu/heldout.yml with the trained model
-(in-process, rasa.core.agent.Agent) and computes the metrics itself:
+results/nlu_eval/), parses every example of the two test files with the trained model
+(in-process, rasa.core.agent.Agent) and computes the metrics itself, separately per file:
+
+- tests/nlu/heldout.yml: held-out, written by the developers;
+- tests/nlu/blind/blind_2026_12.yml: blind, written by someone who never read the training data
+  (tests/nlu/blind/README.md: frozen, never trained on; its sentences are not printed, only
+  scores and confusion counts);
 
 - intent accuracy and macro-F1 over the gold intents (nlu_fallback counts as wrong);
 - out-of-scope recall, strict (predicted out_of_scope) and counting nlu_fallback as a hit;
+  out-of-scope precision (of the messages predicted out_of_scope, share that are);
+  in-scope recall (share of the other messages NOT answered out_of_scope / nlu_fallback);
 - entities: share of messages with gold entities whose set of (entity, value) pairs is exactly
-  right, and micro precision/recall/F1 over (entity, value) pairs of all messages.
+  right, and micro precision/recall/F1 over (entity, value) pairs of all messages. `partner_app`
+  entities (this project's addition, not in the contract) are dropped from gold and predictions.
 
-Prints a Markdown table and rewrites the "Held-out evaluation" section of docs/nlu.md
-(between the evaluate_nlu markers; the rest of the file is left alone).
+Cross-validation (on unless --no-cv): data/nlu/'s examples split into --folds stratified folds
+(by intent, fixed seed); each fold's train/test split is written as Rasa YAML into
+results/nlu_eval/cv/, the Korean pipeline is trained on the train split and scores the test
+split. Per fold and mean ± sd: intent accuracy, OOS precision/recall, in-scope recall. From the
+folds' intent rankings, a FallbackClassifier threshold sweep is computed post-hoc (no retraining).
+
+Prints Markdown tables and rewrites the generated section of docs/nlu.md (between the
+evaluate_nlu markers; the rest of the file is left alone).
 
 --ablation   also trains the Korean pipeline without KoreanEntityRuler (a third row).
---reuse      reuse a model already in results/nlu_eval/ when its config, the training data and
-             korean_nlu/ + content/ are unchanged since it was trained (else it is retrained).
+--reuse      reuse a model already in results/nlu_eval/ (main models and CV folds) when its
+             config, its training data and korean_nlu/ + consignment/ + content/ are unchanged
+             since it was trained (else it is retrained).
 Nothing else is cached between runs. Every training has a timeout, so the run is bounded.
 """
 from __future__ import annotations
@@ -34,6 +50,7 @@ import re
 import shlex
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -44,6 +61,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+BLIND = ROOT / "tests" / "nlu" / "blind" / "blind_2026_12.yml"
 TRAIN_DATA = ROOT / "data" / "nlu"
 PROJECT_CONFIG = ROOT / "config.yml"
 OUT_DIR = ROOT / "results" / "nlu_eval"
@@ -51,6 +69,11 @@ DOCS = ROOT / "docs" / "nlu.md"
 # data/nlu/ is copied here at the start, so that every pipeline trains on exactly the same data
 # even if someone edits data/nlu/ while the (long) run is going on
 TRAIN_SNAPSHOT = OUT_DIR / "train_data"
+CV_DIR = OUT_DIR / "cv"
+CV_SEED = 20261202  # fixed: the same folds on every run, so runs are comparable
+SWEEP_THRESHOLDS = (0.3, 0.4, 0.45, 0.5, 0.6, 0.7)
+# this project's own entity (the partner app is always 콜마너): not in the contract, not scored
+UNSCORED_ENTITIES = frozenset({"partner_app"})
 FALLBACK_INTENT = "nlu_fallback"
 OOS_INTENT = "out_of_scope"
 RULER = "korean_nlu.components.KoreanEntityRuler"
@@ -109,24 +132,27 @@ class Pipeline:
     name: str  # also the model's file name
     label: str  # the table's row
     config: Dict[str, Any]
+    # what it trains on (a folder or a file of Rasa NLU YAML) and where its files go
+    train_data: Path = TRAIN_SNAPSHOT
+    out_dir: Path = OUT_DIR
     model_path: Path = field(init=False)
     train_seconds: Optional[float] = None
     reused: bool = False
 
     def __post_init__(self) -> None:
-        self.model_path = OUT_DIR / f"{self.name}.tar.gz"
+        self.model_path = self.out_dir / f"{self.name}.tar.gz"
 
     @property
     def config_path(self) -> Path:
-        return OUT_DIR / f"{self.name}.config.yml"
+        return self.out_dir / f"{self.name}.config.yml"
 
     @property
     def meta_path(self) -> Path:
-        return OUT_DIR / f"{self.name}.meta.json"
+        return self.out_dir / f"{self.name}.meta.json"
 
     @property
     def log_path(self) -> Path:
-        return OUT_DIR / f"{self.name}.train.log"
+        return self.out_dir / f"{self.name}.train.log"
 
 
 def _component(pipeline: List[Dict[str, Any]], name: str) -> Dict[str, Any]:
@@ -188,12 +214,15 @@ def build_pipelines(ablation: bool) -> List[Pipeline]:
 # --------------------------------------------------------------------------- training
 
 
-def _inputs_fingerprint(config_text: str) -> str:
+def _inputs_fingerprint(config_text: str, train_data: Path = TRAIN_SNAPSHOT) -> str:
     """Config + everything the trained model depends on (for --reuse only): the training data,
     and korean_nlu/ + consignment/ + content/ (Kiwi user dictionary, vocabularies) for the
     custom pipelines (conservative: any change there retrains them)."""
     digest = hashlib.sha256(config_text.encode("utf-8"))
-    inputs = [("data/nlu", TRAIN_SNAPSHOT, ("*.yml", "*.yaml"))]
+    if train_data.is_dir():
+        inputs = [("data/nlu", train_data, ("*.yml", "*.yaml"))]
+    else:  # one file (a cross-validation split)
+        inputs = [("data/nlu", train_data.parent, (train_data.name,))]
     if "korean_nlu." in config_text:
         inputs += [("korean_nlu", ROOT / "korean_nlu", ("*.py",)),
                    ("consignment", ROOT / "consignment", ("*.py",)),
@@ -228,10 +257,11 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 
 def train(pipeline: Pipeline, reuse: bool, timeout: float) -> None:
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    """`rasa train nlu` of pipeline.config on pipeline.train_data into pipeline.out_dir."""
+    pipeline.out_dir.mkdir(parents=True, exist_ok=True)
     config_text = rasa_io.dump_obj_as_yaml_to_string(pipeline.config)
     pipeline.config_path.write_text(config_text, encoding="utf-8")
-    fingerprint = _inputs_fingerprint(config_text)
+    fingerprint = _inputs_fingerprint(config_text, pipeline.train_data)
 
     if reuse and pipeline.model_path.exists() and pipeline.meta_path.exists():
         meta = json.loads(pipeline.meta_path.read_text(encoding="utf-8"))
@@ -247,8 +277,8 @@ def train(pipeline: Pipeline, reuse: bool, timeout: float) -> None:
     command = _rasa_executable() + [
         "train", "nlu",
         "--config", str(pipeline.config_path.relative_to(ROOT)),
-        "--nlu", str(TRAIN_SNAPSHOT.relative_to(ROOT)),
-        "--out", str(OUT_DIR.relative_to(ROOT)),
+        "--nlu", str(pipeline.train_data.relative_to(ROOT)),
+        "--out", str(pipeline.out_dir.relative_to(ROOT)),
         "--fixed-model-name", pipeline.name,
         "--quiet",
     ]
@@ -257,7 +287,7 @@ def train(pipeline: Pipeline, reuse: bool, timeout: float) -> None:
     # Rasa's training cache (.rasa/cache) would hand this training the components another
     # training already fitted (the ablation differs from the Korean pipeline only in a
     # non-trainable step): a private, disabled cache keeps the train times honest.
-    cache_dir = OUT_DIR / f".rasa-cache-{pipeline.name}"
+    cache_dir = pipeline.out_dir / f".rasa-cache-{pipeline.name}"
     shutil.rmtree(cache_dir, ignore_errors=True)
     env = {**os.environ, "RASA_CACHE_DIRECTORY": str(cache_dir), "RASA_MAX_CACHE_SIZE": "0"}
     start = time.monotonic()
@@ -302,12 +332,14 @@ def train(pipeline: Pipeline, reuse: bool, timeout: float) -> None:
 
 # --------------------------------------------------------------------------- evaluation
 
+ERROR_INTENT = "ERROR"  # the parse raised
+
 
 @dataclass
 class Example:
     text: str
     intent: str
-    entities: Set[Tuple[str, str]]
+    entities: Set[Tuple[str, str]]  # scored pairs only (UNSCORED_ENTITIES dropped)
 
 
 @dataclass
@@ -318,59 +350,97 @@ class Prediction:
     top_intent: str  # best real intent (behind nlu_fallback)
     top_confidence: float
     entities: Set[Tuple[str, str]]
+    # the intent ranking as the FallbackClassifier saw it (its nlu_fallback taken out): the
+    # threshold sweep replays the fallback decision on it
+    ranking: List[Tuple[str, float]] = field(default_factory=list)
     error: Optional[str] = None  # the parse raised (the intent is then "ERROR", counted wrong)
 
 
+@dataclass
+class TestSet:
+    key: str  # heldout / blind / foldN
+    path: Path
+    title: str  # who wrote it
+    # False for the blind set: its sentences are never printed (tests/nlu/blind/README.md: its
+    # failures must not shape the training data), only scores and confusion counts
+    show_texts: bool = True
+    examples: List[Example] = field(default_factory=list)
+    leaked: int = 0  # messages whose text is also in data/nlu/ (they should not be)
+
+    @property
+    def relative(self) -> str:
+        return str(self.path.relative_to(ROOT))
+
+    def describe(self, index: int) -> str:
+        example = self.examples[index]
+        return repr(example.text) if self.show_texts else f"message #{index + 1} ({example.intent})"
+
+
 def _pairs(entities: Optional[List[Dict[str, Any]]]) -> Set[Tuple[str, str]]:
-    return {(str(e.get("entity")), str(e.get("value"))) for e in (entities or [])}
+    return {(str(e.get("entity")), str(e.get("value"))) for e in (entities or [])
+            if str(e.get("entity")) not in UNSCORED_ENTITIES}
 
 
-def load_heldout() -> List[Example]:
-    data = load_data(str(HELDOUT))
-    examples = [
-        Example(m.get("text"), m.get("intent"), _pairs(m.get("entities")))
-        for m in data.intent_examples
-    ]
-    if not examples:
-        raise SystemExit(f"error: no intent examples in {HELDOUT}")
-    training = {m.get("text").strip() for m in load_data(str(TRAIN_SNAPSHOT)).intent_examples}
-    leaked = [e.text for e in examples if e.text.strip() in training]
+def _normalised(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _examples(training_data: Any) -> List[Example]:
+    return [Example(m.get("text"), m.get("intent"), _pairs(m.get("entities")))
+            for m in training_data.intent_examples]
+
+
+def load_test_set(test_set: TestSet, training_texts: Set[str]) -> None:
+    test_set.examples = _examples(load_data(str(test_set.path)))
+    if not test_set.examples:
+        raise SystemExit(f"error: no intent examples in {test_set.path}")
+    leaked = [e.text for e in test_set.examples if _normalised(e.text) in training_texts]
+    test_set.leaked = len(leaked)
     if leaked:
-        print(f"warning: {len(leaked)} held-out example(s) also in data/nlu/: {leaked[:5]}")
-    return examples
+        # named so that they can be taken out of data/nlu/ (a test message must not be trained on)
+        print(f"warning: {len(leaked)} {test_set.key} example(s) of {test_set.relative} also in "
+              f"data/nlu/: {leaked[:5]}")
 
 
-async def predict(pipeline: Pipeline, examples: List[Example]) -> List[Prediction]:
+async def predict(pipeline: Pipeline, test_sets: List[TestSet]) -> Dict[str, List[Prediction]]:
+    """Every example of every test set, parsed by one loaded model (loading is the slow part)."""
     from rasa.core.agent import Agent
 
     try:
         agent = Agent.load(str(pipeline.model_path))
     except Exception as error:  # noqa: BLE001 (say which model, then stop)
         raise SystemExit(f"error: cannot load {pipeline.model_path}: {error!r}")
-    predictions = []
-    for example in examples:
-        try:
-            parsed = await agent.parse_message(example.text)
-        except Exception as error:  # noqa: BLE001 (a crash on a message is a result, not the end)
-            cause = error.__cause__ or error
-            message = f"{type(cause).__name__}: {cause}".splitlines()[0][:200]
-            print(f"[{pipeline.name}] parse error on {example.text!r}: {message}", flush=True)
-            predictions.append(Prediction(example, "ERROR", 0.0, "ERROR", 0.0, set(), message))
-            continue
-        intent = parsed.get("intent") or {}
-        name = intent.get("name") or "None"
-        confidence = float(intent.get("confidence") or 0.0)
-        top_name, top_confidence = name, confidence
-        if name == FALLBACK_INTENT:
-            for ranked in parsed.get("intent_ranking") or []:
-                if ranked.get("name") != FALLBACK_INTENT:
-                    top_name, top_confidence = ranked.get("name"), float(ranked.get("confidence") or 0.0)
-                    break
-        predictions.append(Prediction(example, name, confidence, top_name, top_confidence,
-                                      _pairs(parsed.get("entities"))))
+    results: Dict[str, List[Prediction]] = {}
+    for test_set in test_sets:
+        predictions = results.setdefault(test_set.key, [])
+        for index, example in enumerate(test_set.examples):
+            try:
+                parsed = await agent.parse_message(example.text)
+            except Exception as error:  # noqa: BLE001 (a crash on a message is a result, not the end)
+                cause = error.__cause__ or error
+                message = f"{type(cause).__name__}: {cause}".splitlines()[0][:200]
+                print(f"[{pipeline.name}] parse error on {test_set.describe(index)}: {message}", flush=True)
+                predictions.append(Prediction(example, ERROR_INTENT, 0.0, ERROR_INTENT, 0.0, set(), [], message))
+                continue
+            intent = parsed.get("intent") or {}
+            name = intent.get("name") or "None"
+            confidence = float(intent.get("confidence") or 0.0)
+            ranking = [(str(r.get("name")), float(r.get("confidence") or 0.0))
+                       for r in parsed.get("intent_ranking") or []]
+            if ranking and ranking[0][0] == FALLBACK_INTENT:  # the FallbackClassifier put it first
+                ranking = ranking[1:]
+            top_name, top_confidence = name, confidence
+            if name == FALLBACK_INTENT and ranking:
+                top_name, top_confidence = ranking[0]
+            predictions.append(Prediction(example, name, confidence, top_name, top_confidence,
+                                          _pairs(parsed.get("entities")), ranking))
     del agent
     gc.collect()
-    return predictions
+    return results
+
+
+def _share(hits: int, total: int) -> Optional[float]:
+    return hits / total if total else None
 
 
 def metrics(predictions: List[Prediction]) -> Dict[str, Any]:
@@ -381,6 +451,9 @@ def metrics(predictions: List[Prediction]) -> Dict[str, Any]:
     labels = sorted(set(gold))
     per_intent = f1_score(gold, predicted, labels=labels, average=None, zero_division=0)
     oos = [p for p in predictions if p.example.intent == OOS_INTENT]
+    predicted_oos = [p for p in predictions if p.intent == OOS_INTENT]
+    in_scope = [p for p in predictions if p.example.intent != OOS_INTENT]
+    not_answered = (OOS_INTENT, FALLBACK_INTENT, ERROR_INTENT)
 
     with_entities = [p for p in predictions if p.example.entities]
     tp = fp = fn = 0
@@ -396,14 +469,16 @@ def metrics(predictions: List[Prediction]) -> Dict[str, Any]:
         "macro_f1": float(f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)),
         "per_intent_f1": dict(zip(labels, map(float, per_intent))),
         "oos_n": len(oos),
-        "oos_strict": sum(p.intent == OOS_INTENT for p in oos) / len(oos) if oos else None,
-        "oos_with_fallback": (sum(p.intent in (OOS_INTENT, FALLBACK_INTENT) for p in oos) / len(oos)
-                              if oos else None),
+        "oos_strict": _share(sum(p.intent == OOS_INTENT for p in oos), len(oos)),
+        "oos_with_fallback": _share(sum(p.intent in (OOS_INTENT, FALLBACK_INTENT) for p in oos), len(oos)),
+        "oos_precision": _share(sum(p.example.intent == OOS_INTENT for p in predicted_oos), len(predicted_oos)),
+        "in_scope_n": len(in_scope),
+        "in_scope_recall": _share(sum(p.intent not in not_answered for p in in_scope), len(in_scope)),
         "fallback_rate": sum(p.intent == FALLBACK_INTENT for p in predictions) / len(predictions),
         "errors": [p for p in predictions if p.error],
         "entity_messages": len(with_entities),
-        "entity_message_accuracy": (sum(p.entities == p.example.entities for p in with_entities)
-                                    / len(with_entities) if with_entities else None),
+        "entity_message_accuracy": _share(sum(p.entities == p.example.entities for p in with_entities),
+                                          len(with_entities)),
         "entity_precision": precision,
         "entity_recall": recall,
         "entity_f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
@@ -412,63 +487,232 @@ def metrics(predictions: List[Prediction]) -> Dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------- cross-validation
+
+
+@dataclass
+class Fold:
+    number: int
+    train_n: int
+    test_n: int
+    pipeline: Pipeline
+    predictions: List[Prediction]
+    metrics: Dict[str, Any]
+
+
+def _non_example_parts(data_dir: Path) -> Any:
+    """The synonym / lookup / regex blocks of data/nlu/'s files: they belong to every fold's
+    train split. (Synonyms that come from examples' inline `value`s stay with their examples, so
+    a test fold's synonyms are not trained on.)"""
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    items = []
+    for path in sorted({*data_dir.rglob("*.yml"), *data_dir.rglob("*.yaml")}):
+        content = rasa_io.read_yaml_file(path) or {}
+        for item in (content.get("nlu") or []) if isinstance(content, dict) else []:
+            if isinstance(item, dict) and "intent" not in item:
+                items.append(dict(item))
+    if not items:
+        return TrainingData()
+    return RasaYAMLReader().reads(rasa_io.dump_obj_as_yaml_to_string({"version": "3.1", "nlu": items}))
+
+
+def write_cv_splits(folds: int) -> List[Tuple[Path, Path, int, int]]:
+    """data/nlu/ (the snapshot) in `folds` stratified folds → foldK.train.yml / foldK.test.yml
+    in results/nlu_eval/cv/ (Rasa YAML, entity annotations kept)."""
+    import numpy as np
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+    from sklearn.model_selection import StratifiedKFold
+
+    messages = load_data(str(TRAIN_SNAPSHOT)).intent_examples
+    intents = [m.get("intent") for m in messages]
+    duplicates = len(messages) - len({_normalised(m.get("text")) for m in messages})
+    if duplicates:
+        print(f"warning: {duplicates} repeated text(s) in data/nlu/: a repeat can land in a train and a test fold")
+    rare = {intent: n for intent, n in Counter(intents).items() if n < folds}
+    if rare:
+        print(f"warning: intents with fewer examples than folds (missing from some test folds): {rare}")
+    extra = _non_example_parts(TRAIN_SNAPSHOT)
+    CV_DIR.mkdir(parents=True, exist_ok=True)
+    for stale in CV_DIR.glob("fold*.*.yml"):  # an earlier run with more folds
+        stale.unlink()
+    writer = RasaYAMLWriter()
+    splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=CV_SEED).split(
+        np.zeros(len(intents)), intents)
+    written = []
+    for number, (train_index, test_index) in enumerate(splits, 1):
+        train_data = TrainingData(
+            training_examples=[messages[i] for i in train_index],
+            entity_synonyms=dict(extra.entity_synonyms),
+            regex_features=list(extra.regex_features),
+            lookup_tables=list(extra.lookup_tables),
+        )
+        test_data = TrainingData(training_examples=[messages[i] for i in test_index])
+        train_file = CV_DIR / f"fold{number}.train.yml"
+        test_file = CV_DIR / f"fold{number}.test.yml"
+        train_file.write_text(writer.dumps(train_data), encoding="utf-8")
+        test_file.write_text(writer.dumps(test_data), encoding="utf-8")
+        written.append((train_file, test_file, len(train_index), len(test_index)))
+    return written
+
+
+def cross_validate(korean: Pipeline, folds: int, reuse: bool, timeout: float) -> List[Fold]:
+    results = []
+    for number, (train_file, test_file, train_n, test_n) in enumerate(write_cv_splits(folds), 1):
+        pipeline = Pipeline(f"fold{number}", f"fold {number}", copy.deepcopy(korean.config),
+                            train_data=train_file, out_dir=CV_DIR)
+        reloaded = len(load_data(str(train_file)).intent_examples)
+        if reloaded != train_n:
+            raise SystemExit(f"error: {train_file} reads back as {reloaded} examples, not {train_n}")
+        train(pipeline, reuse, timeout)
+        test_set = TestSet(pipeline.name, test_file, f"fold {number} of data/nlu/")
+        test_set.examples = _examples(load_data(str(test_file)))
+        print(f"[{pipeline.name}] parsing its {len(test_set.examples)} test messages …", flush=True)
+        predictions = asyncio.run(predict(pipeline, [test_set]))[test_set.key]
+        fold = Fold(number, train_n, len(test_set.examples), pipeline, predictions, metrics(predictions))
+        m = fold.metrics
+        print(f"[{pipeline.name}] intent acc {_pct(m['intent_accuracy'])}, OOS precision "
+              f"{_pct(m['oos_precision'])}, OOS recall {_pct(m['oos_strict'])} / {_pct(m['oos_with_fallback'])}, "
+              f"in-scope recall {_pct(m['in_scope_recall'])}", flush=True)
+        results.append(fold)
+    return results
+
+
+def fallback_settings(pipeline: Pipeline) -> Tuple[float, float]:
+    """The FallbackClassifier's threshold and ambiguity_threshold in the pipeline (Rasa's
+    defaults for what it leaves out)."""
+    from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+
+    settings = dict(FallbackClassifier.get_default_config())
+    for step in pipeline.config.get("pipeline") or []:
+        if step.get("name") == "FallbackClassifier":
+            settings.update(step)
+    return float(settings["threshold"]), float(settings["ambiguity_threshold"])
+
+
+def replay_fallback(p: Prediction, threshold: float, ambiguity_threshold: float) -> str:
+    """What the FallbackClassifier (rasa 3.6) would answer with this threshold: nlu_fallback when
+    the top confidence < threshold or the top two are closer than ambiguity_threshold."""
+    if not p.ranking:
+        return ERROR_INTENT
+    name, confidence = p.ranking[0]
+    if confidence < threshold:
+        return FALLBACK_INTENT
+    if len(p.ranking) >= 2 and confidence - p.ranking[1][1] < ambiguity_threshold:
+        return FALLBACK_INTENT
+    return name
+
+
+def _sweep_point(predictions: List[Prediction], threshold: float, ambiguity_threshold: float) -> Dict[str, Any]:
+    answers = [(p.example.intent, replay_fallback(p, threshold, ambiguity_threshold)) for p in predictions]
+    oos = [a for g, a in answers if g == OOS_INTENT]
+    in_scope = [a for g, a in answers if g != OOS_INTENT]
+    return {
+        "accuracy": sum(g == a for g, a in answers) / len(answers),
+        "oos_recall": _share(sum(a in (OOS_INTENT, FALLBACK_INTENT) for a in oos), len(oos)),
+        "in_scope_recall": _share(sum(a not in (OOS_INTENT, FALLBACK_INTENT, ERROR_INTENT) for a in in_scope),
+                                  len(in_scope)),
+        "fallback_rate": sum(a == FALLBACK_INTENT for _, a in answers) / len(answers),
+    }
+
+
+def threshold_sweep(folds: List[Fold], ambiguity_threshold: float) -> List[Dict[str, Any]]:
+    """Pooled over every fold's test messages (each example of data/nlu/ once), with the sd of
+    the per-fold values."""
+    pooled = [p for fold in folds for p in fold.predictions]
+    rows = []
+    for threshold in SWEEP_THRESHOLDS:
+        row = {"threshold": threshold, **_sweep_point(pooled, threshold, ambiguity_threshold)}
+        per_fold = [_sweep_point(fold.predictions, threshold, ambiguity_threshold) for fold in folds]
+        for key in ("accuracy", "oos_recall", "in_scope_recall"):
+            values = [v[key] for v in per_fold if v[key] is not None]
+            row[f"{key}_sd"] = statistics.stdev(values) if len(values) > 1 else None
+        rows.append(row)
+    return rows
+
+
+def replay_mismatches(folds: List[Fold], threshold: float, ambiguity_threshold: float) -> int:
+    """Checks the replay: at config.yml's own settings it must give what the model answered."""
+    return sum(replay_fallback(p, threshold, ambiguity_threshold) != p.intent
+               for fold in folds for p in fold.predictions if not p.error)
+
+
 # --------------------------------------------------------------------------- report
+
+Rows = List[Tuple[Pipeline, Dict[str, Any]]]
 
 
 def _pct(value: Optional[float]) -> str:
     return "–" if value is None else f"{100 * value:.1f} %"
 
 
+def _pct_sd(value: Optional[float], sd: Optional[float]) -> str:
+    if value is None:
+        return "–"
+    return _pct(value) + ("" if sd is None else f" ± {100 * sd:.1f}")
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def results_table(rows: List[Tuple[Pipeline, Dict[str, Any]]]) -> str:
+def _seconds(pipeline: Pipeline) -> str:
+    seconds = "–" if pipeline.train_seconds is None else f"{pipeline.train_seconds:.0f}"
+    return seconds + (" (reused)" if pipeline.reused else "")
+
+
+def results_table(rows: Rows) -> str:
     lines = [
-        "| pipeline | intent acc | macro-F1 | OOS recall (strict / incl. fallback) | entity msg acc | entity F1 | train time s |",
-        "|---|---|---|---|---|---|---|",
+        "| pipeline | intent acc | macro-F1 | OOS recall (strict / incl. fallback) | OOS precision | "
+        "in-scope recall | entity msg acc | entity P / R / F1 | train time s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for pipeline, m in rows:
-        seconds = "–" if pipeline.train_seconds is None else f"{pipeline.train_seconds:.0f}"
-        if pipeline.reused:
-            seconds += " (reused)"
         lines.append(
             f"| {pipeline.label} | {_pct(m['intent_accuracy'])} | {m['macro_f1']:.3f} | "
-            f"{_pct(m['oos_strict'])} / {_pct(m['oos_with_fallback'])} | "
-            f"{_pct(m['entity_message_accuracy'])} | {m['entity_f1']:.3f} | {seconds} |"
+            f"{_pct(m['oos_strict'])} / {_pct(m['oos_with_fallback'])} | {_pct(m['oos_precision'])} | "
+            f"{_pct(m['in_scope_recall'])} | {_pct(m['entity_message_accuracy'])} | "
+            f"{m['entity_precision']:.3f} / {m['entity_recall']:.3f} / {m['entity_f1']:.3f} | "
+            f"{_seconds(pipeline)} |"
         )
     return "\n".join(lines)
 
 
-def details_table(rows: List[Tuple[Pipeline, Dict[str, Any]]]) -> str:
-    lines = ["| pipeline | nlu_fallback rate | entity precision | entity recall | parse errors |",
-             "|---|---|---|---|---|"]
+def details_table(rows: Rows) -> str:
+    lines = ["| pipeline | nlu_fallback rate | parse errors |", "|---|---|---|"]
     for pipeline, m in rows:
-        lines.append(f"| {pipeline.label} | {_pct(m['fallback_rate'])} | {m['entity_precision']:.3f} | "
-                     f"{m['entity_recall']:.3f} | {len(m['errors'])} |")
+        lines.append(f"| {pipeline.label} | {_pct(m['fallback_rate'])} | {len(m['errors'])} |")
     return "\n".join(lines)
 
 
-def errors_text(rows: List[Tuple[Pipeline, Dict[str, Any]]]) -> str:
+def errors_text(rows: Rows, test_set: TestSet) -> str:
     """Messages on which parsing raised (counted as wrong intent, no entities)."""
     lines = []
     for pipeline, m in rows:
         for p in m["errors"]:
-            lines.append(f"- {pipeline.label}: `{p.example.text}` ({p.example.intent}) → {p.error}")
+            index = next(i for i, e in enumerate(test_set.examples) if e is p.example)
+            lines.append(f"- {pipeline.label}: {test_set.describe(index)} ({p.example.intent}) → {p.error}")
     return "\n".join(lines)
 
 
-def per_intent_table(rows: List[Tuple[Pipeline, Dict[str, Any]]], examples: List[Example]) -> str:
-    counts = Counter(e.intent for e in examples)
-    header = "| intent (held-out n) | " + " | ".join(p.label for p, _ in rows) + " |"
-    lines = [header, "|---|" + "---|" * len(rows)]
-    for intent in sorted(counts):
-        lines.append(f"| {intent} ({counts[intent]}) | "
-                     + " | ".join(f"{m['per_intent_f1'][intent]:.2f}" for _, m in rows) + " |")
+def per_intent_table(results: Dict[str, Rows], test_sets: List[TestSet]) -> str:
+    columns = [(t, pipeline, m) for t in test_sets for pipeline, m in results[t.key]]
+    counts = {t.key: Counter(e.intent for e in t.examples) for t in test_sets}
+    intents = sorted({intent for t in test_sets for intent in counts[t.key]})
+    lines = ["| intent (n " + " / ".join(t.key for t in test_sets) + ") | "
+             + " | ".join(f"{p.label}, {t.key}" for t, p, _ in columns) + " |",
+             "|---|" + "---|" * len(columns)]
+    for intent in intents:
+        ns = " / ".join(str(counts[t.key].get(intent, 0)) for t in test_sets)
+        cells = [f"{m['per_intent_f1'][intent]:.2f}" if intent in m["per_intent_f1"] else "–"
+                 for _, _, m in columns]
+        lines.append(f"| {intent} ({ns}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def confusions_text(rows: List[Tuple[Pipeline, Dict[str, Any]]], top: int = 8) -> str:
+def confusions_text(rows: Rows, top: int = 8) -> str:
     lines = []
     for pipeline, m in rows:
         pairs = ", ".join(f"{g} → {q} ×{n}" for (g, q), n in m["confusions"].most_common(top)) or "none"
@@ -495,6 +739,40 @@ def worst_table(predictions: List[Prediction]) -> str:
     return "\n".join(lines)
 
 
+def cv_table(folds: List[Fold]) -> str:
+    lines = ["| fold | train n | test n | intent acc | OOS precision | OOS recall (strict / incl. fallback) | "
+             "in-scope recall | train time s |",
+             "|---|---|---|---|---|---|---|---|"]
+    for fold in folds:
+        m = fold.metrics
+        lines.append(f"| {fold.number} | {fold.train_n} | {fold.test_n} | {_pct(m['intent_accuracy'])} | "
+                     f"{_pct(m['oos_precision'])} | {_pct(m['oos_strict'])} / {_pct(m['oos_with_fallback'])} | "
+                     f"{_pct(m['in_scope_recall'])} | {_seconds(fold.pipeline)} |")
+
+    def mean_sd(key: str) -> str:
+        values = [fold.metrics[key] for fold in folds if fold.metrics[key] is not None]
+        if not values:
+            return "–"
+        return _pct_sd(statistics.mean(values), statistics.stdev(values) if len(values) > 1 else None)
+
+    lines.append(f"| **mean ± sd** | | | {mean_sd('intent_accuracy')} | {mean_sd('oos_precision')} | "
+                 f"{mean_sd('oos_strict')} / {mean_sd('oos_with_fallback')} | {mean_sd('in_scope_recall')} | |")
+    return "\n".join(lines)
+
+
+def sweep_table(rows: List[Dict[str, Any]], configured: float) -> str:
+    lines = ["| threshold | intent acc | OOS recall (fallback = hit) | in-scope recall (fallback = miss) | "
+             "nlu_fallback rate |",
+             "|---|---|---|---|---|"]
+    for row in rows:
+        mark = " (config.yml)" if abs(row["threshold"] - configured) < 1e-9 else ""
+        lines.append(f"| {row['threshold']:.2f}{mark} | {_pct_sd(row['accuracy'], row['accuracy_sd'])} | "
+                     f"{_pct_sd(row['oos_recall'], row['oos_recall_sd'])} | "
+                     f"{_pct_sd(row['in_scope_recall'], row['in_scope_recall_sd'])} | "
+                     f"{_pct(row['fallback_rate'])} |")
+    return "\n".join(lines)
+
+
 def _git_revision() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
@@ -508,65 +786,133 @@ def _git_revision() -> str:
 
 
 GIT_REVISION = "unknown"  # taken when the training data is snapshotted
+CV_START = "<!-- evaluate_nlu:cv:start -->"
+CV_END = "<!-- evaluate_nlu:cv:end -->"
 
 
-def section(rows, examples: List[Example], korean_predictions: List[Prediction]) -> str:
+def cv_section(folds: List[Fold], korean: Pipeline, training_n: int) -> str:
+    threshold, ambiguity = fallback_settings(korean)
+    mismatches = replay_mismatches(folds, threshold, ambiguity)
+    return "\n".join([
+        CV_START,
+        f"### Cross-validation ({korean.label}, data/nlu/, {len(folds)} folds)",
+        "",
+        f"Measured {dt.date.today().isoformat()}, git {GIT_REVISION}. The {training_n} examples of "
+        f"data/nlu/ in {len(folds)} folds stratified by intent (seed {CV_SEED}, the same folds every "
+        f"run); each fold's model is trained on the other folds (results/nlu_eval/cv/foldK.train.yml, "
+        f"entity annotations kept) and scores its own (foldK.test.yml). The rates are counted as above.",
+        "",
+        cv_table(folds),
+        "",
+        f"FallbackClassifier threshold sweep, computed afterwards from the same folds' intent rankings "
+        f"(no retraining): a message falls back when its top confidence is below the threshold, or "
+        f"the top two are closer than config.yml's ambiguity_threshold ({ambiguity:g}). Pooled over "
+        f"all folds (every training example scored once), ± the sd over the folds. intent acc counts "
+        f"a fallback as wrong; OOS recall counts it as a hit (the assistant hands over instead of "
+        f"answering wrongly); in-scope recall as a miss (a question it could answer was not).",
+        "",
+        sweep_table(threshold_sweep(folds, ambiguity), threshold),
+        *(["", f"Warning: replaying config.yml's own threshold disagrees with the models' answers on "
+               f"{mismatches} message(s): the sweep is off by about that much."] if mismatches else []),
+        CV_END,
+    ])
+
+
+def previous_cv_section() -> Optional[str]:
+    """The cross-validation part of docs/nlu.md, kept as it is when this run skips it (--no-cv)."""
+    if not DOCS.exists():
+        return None
+    match = re.search(re.escape(CV_START) + r".*?" + re.escape(CV_END), DOCS.read_text(encoding="utf-8"), re.S)
+    return match.group(0) if match else None
+
+
+def section(results: Dict[str, Rows], test_sets: List[TestSet], korean_heldout: List[Prediction],
+            cv_text: Optional[str], training_n: int, training_intents: int, ablation: bool) -> str:
     import rasa
 
-    korean_label = rows[0][0].label
-    return "\n".join([
+    korean_label = results[test_sets[0].key][0][0].label
+    parts = [
         MARK_START,
         "",
         f"Measured {dt.date.today().isoformat()} with "
-        + ("`make evaluate` (`python scripts/evaluate_nlu.py`); " if len(rows) <= 2 else
-           "`python scripts/evaluate_nlu.py --ablation` (`make evaluate` gives the first two "
-           "rows); ")
-        + f"rasa {rasa.__version__}, git {GIT_REVISION}. "
-        f"{len(examples)} held-out messages in {len({e.intent for e in examples})} intents "
-        f"(tests/nlu/heldout.yml), {sum(1 for e in examples if e.entities)} of them with entities; "
-        f"every pipeline trained on data/nlu/ only.",
+        + ("`python scripts/evaluate_nlu.py --ablation` (`make evaluate` gives all but the ablation "
+           "rows); " if ablation else "`make evaluate` (`python scripts/evaluate_nlu.py`); ")
+        + f"rasa {rasa.__version__}, git {GIT_REVISION}. Every pipeline trained on data/nlu/ only "
+        f"({training_n} examples in {training_intents} intents). Entities of type "
+        + ", ".join(f"`{e}`" for e in sorted(UNSCORED_ENTITIES))
+        + " are this project's own addition (not in the contract) and are not scored: they are "
+        "dropped from the gold and the predicted pairs.",
         "",
-        results_table(rows),
-        "",
+    ]
+    for test_set in test_sets:
+        rows = results[test_set.key]
+        with_entities = sum(1 for e in test_set.examples if e.entities)
+        parts += [
+            f"### {test_set.relative}: {test_set.title}",
+            "",
+            f"{len(test_set.examples)} messages in {len({e.intent for e in test_set.examples})} intents, "
+            f"{sum(1 for e in test_set.examples if e.intent == OOS_INTENT)} of them out_of_scope, "
+            f"{with_entities} with scored entities."
+            + (f" **{test_set.leaked} of them are also, verbatim, in data/nlu/** (the script warns and "
+               f"names a few): on those the score is a training score." if test_set.leaked else "")
+            + ("" if test_set.show_texts else " Its sentences are not reproduced here or printed by "
+               "the script (tests/nlu/blind/README.md: frozen, never trained on, its failures must "
+               "not shape the training data): scores and confusion counts only."),
+            "",
+            results_table(rows),
+            "",
+            details_table(rows),
+            "",
+            *([f"**Parsing raised an exception** on these messages (counted as a wrong intent with no "
+               f"entities; the same message would fail in the running assistant):", "",
+               errors_text(rows, test_set), ""] if errors_text(rows, test_set) else []),
+            "Most frequent confusions (gold → predicted):",
+            "",
+            confusions_text(rows),
+            "",
+        ]
+    parts += [
         "How the numbers are counted:",
         "",
         "- **intent acc / macro-F1**: the predicted intent is `nlu_fallback` whenever the "
         "FallbackClassifier fires; that always counts as wrong here. Macro-F1 is the unweighted "
-        "mean of the per-intent F1 over the gold intents.",
+        "mean of the per-intent F1 over the file's gold intents.",
         "- **OOS recall**: share of the out_of_scope messages predicted `out_of_scope` (strict), "
         "and predicted `out_of_scope` *or* `nlu_fallback` (incl. fallback): for an out-of-scope "
         "message, falling back is also a correct outcome, since the assistant then hands over "
-        "instead of answering something wrong. This is the only place a fallback counts as right.",
-        "- **entity msg acc**: over the messages with annotated entities, share whose predicted set "
-        "of (entity, value) pairs equals the gold set exactly (values after synonym mapping / "
-        "normalisation). **entity F1**: micro precision/recall/F1 over (entity, value) pairs of all "
-        "messages (entities predicted in messages without gold entities count against precision).",
+        "instead of answering something wrong. **OOS precision**: of the messages predicted "
+        "`out_of_scope`, the share that are. **in-scope recall**: of the messages that are not "
+        "out_of_scope, the share *not* answered `out_of_scope` or `nlu_fallback` (or a parse error) — "
+        "questions the assistant does cover and did try to answer, right or wrong.",
+        "- **entity msg acc**: over the messages with annotated (scored) entities, share whose "
+        "predicted set of (entity, value) pairs equals the gold set exactly (values after synonym "
+        "mapping / normalisation). **entity P / R / F1**: micro precision/recall/F1 over (entity, "
+        "value) pairs of all messages (entities predicted in messages without gold entities count "
+        "against precision).",
         "- **train time**: wall-clock `rasa train nlu` on this machine (2 cores, shared with other "
         "work), so only a rough guide.",
         "",
-        details_table(rows),
-        "",
-        *([f"**Parsing raised an exception** on these held-out messages (counted as a wrong "
-           f"intent with no entities; the same message would fail in the running assistant):",
-           "", errors_text(rows), ""] if errors_text(rows) else []),
         "Per-intent F1:",
         "",
-        per_intent_table(rows, examples),
+        per_intent_table(results, test_sets),
         "",
-        "Most frequent confusions (gold → predicted):",
-        "",
-        confusions_text(rows),
-        "",
-        f"### The {WORST_N} worst misclassified held-out messages ({korean_label})",
+    ]
+    if cv_text:
+        parts += [cv_text, ""]
+    else:
+        parts += ["### Cross-validation", "", "Not run yet (`--no-cv`).", ""]
+    parts += [
+        f"### The {WORST_N} worst misclassified messages of {test_sets[0].relative} ({korean_label})",
         "",
         "Wrong intents, most confident first; for `nlu_fallback` the best real intent and its "
         "confidence are shown. out_of_scope messages that fell back are not listed (handled as "
-        "intended).",
+        "intended). The blind set's are not listed (see above).",
         "",
-        worst_table(korean_predictions),
+        worst_table(korean_heldout),
         "",
         MARK_END,
-    ])
+    ]
+    return "\n".join(parts)
 
 
 def docs_template(stock_steps: List[Dict[str, Any]]) -> str:
@@ -574,9 +920,23 @@ def docs_template(stock_steps: List[Dict[str, Any]]) -> str:
     return f"""# Korean NLU
 
 The assistant's NLU is the `pipeline:` of `config.yml`. `make evaluate`
-(`scripts/evaluate_nlu.py`) trains it and two comparison pipelines on the training data
-(`data/nlu/`) and measures them on the held-out set `tests/nlu/heldout.yml`, which is never
-used for training.
+(`scripts/evaluate_nlu.py --cross-validation --folds 5`) trains it and a comparison pipeline on
+the training data (`data/nlu/`) and measures both, separately, on two test files that are never
+used for training:
+
+- `tests/nlu/heldout.yml` — held-out, written by the developers (who also wrote the training
+  data, so it shares their phrasing);
+- `tests/nlu/blind/blind_2026_12.yml` — blind, written by someone who never read the training
+  data (`tests/nlu/blind/README.md`). It is frozen: never edited, never trained on, and its
+  misses are not fixed by writing training examples like them. The script prints only its
+  scores and confusion counts, never its sentences.
+
+It then cross-validates the Korean pipeline on `data/nlu/` itself (5 folds stratified by intent,
+a fixed seed; the splits are written to `results/nlu_eval/cv/`) and, from the folds' intent
+rankings, replays the `FallbackClassifier` at other thresholds: that sweep, not the test files,
+is what `threshold` in `config.yml` is chosen by. `--no-cv` skips the cross-validation (this
+page then keeps the previous one), `--reuse` reuses models trained from unchanged inputs,
+`--ablation` adds the pipeline without `KoreanEntityRuler`.
 
 The pipelines compared:
 
@@ -602,7 +962,7 @@ The pipelines compared:
 
 TODO (lead): what each component of the Korean pipeline adds, with the numbers below.
 
-## Held-out evaluation
+## Evaluation
 
 """
 
@@ -616,13 +976,13 @@ def write_docs(text: str, stock_steps: List[Dict[str, Any]]) -> None:
     pattern = re.compile(re.escape(MARK_START) + r".*?" + re.escape(MARK_END), re.S)
     if pattern.search(current):
         updated = pattern.sub(lambda _: text, current, count=1)
-    elif "## Held-out evaluation" in current:
-        head, _, rest = current.partition("## Held-out evaluation")
+    elif heading := re.search(r"^## (Held-out evaluation|Evaluation)\n", current, re.M):
+        head, rest = current[:heading.start()], current[heading.end():]
         following = re.search(r"^## ", rest, re.M)
         tail = rest[following.start():] if following else ""
-        updated = f"{head}## Held-out evaluation\n\n{text}\n" + (f"\n{tail}" if tail else "")
+        updated = f"{head}## Evaluation\n\n{text}\n" + (f"\n{tail}" if tail else "")
     else:
-        updated = current.rstrip() + f"\n\n## Held-out evaluation\n\n{text}\n"
+        updated = current.rstrip() + f"\n\n## Evaluation\n\n{text}\n"
     if not updated.endswith("\n"):
         updated += "\n"
     DOCS.write_text(updated, encoding="utf-8")
@@ -640,19 +1000,41 @@ def _terminate_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _prediction_records(predictions: List[Prediction], test_set: TestSet) -> List[Dict[str, Any]]:
+    records = []
+    for index, p in enumerate(predictions):
+        record = {"text": p.example.text} if test_set.show_texts else {"message": index + 1}
+        record.update({"gold": p.example.intent, "predicted": p.intent, "confidence": p.confidence,
+                       "top_intent": p.top_intent, "top_confidence": p.top_confidence,
+                       "ranking": p.ranking[:3]})
+        if test_set.show_texts:
+            record.update({"gold_entities": sorted(p.example.entities),
+                           "predicted_entities": sorted(p.entities)})
+        records.append(record)
+    return records
+
+
 def main() -> int:
     _terminate_on_sigterm()
+    started = time.monotonic()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ablation", action="store_true",
                         help="also evaluate the Korean pipeline without KoreanEntityRuler")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse models in results/nlu_eval/ trained from the same config and data")
+    parser.add_argument("--cross-validation", dest="cross_validation", action="store_true", default=True,
+                        help="cross-validate the Korean pipeline on data/nlu/ (the default)")
+    parser.add_argument("--no-cv", dest="cross_validation", action="store_false",
+                        help="skip the cross-validation (docs/nlu.md keeps its previous one)")
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     parser.add_argument("--train-timeout", type=float, default=1800.0,
                         help="seconds allowed for each training (default 1800)")
     parser.add_argument("--no-docs", action="store_true", help="print only; leave docs/nlu.md alone")
     args = parser.parse_args()
+    if args.cross_validation and args.folds < 2:
+        parser.error("--folds must be at least 2")
 
-    for needed in (HELDOUT, TRAIN_DATA, PROJECT_CONFIG):
+    for needed in (HELDOUT, BLIND, TRAIN_DATA, PROJECT_CONFIG):
         if not needed.exists():
             raise SystemExit(f"error: {needed} not found")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -660,45 +1042,78 @@ def main() -> int:
     shutil.copytree(TRAIN_DATA, TRAIN_SNAPSHOT)
     global GIT_REVISION
     GIT_REVISION = _git_revision()
-    examples = load_heldout()
+    training = load_data(str(TRAIN_SNAPSHOT)).intent_examples
+    training_texts = {_normalised(m.get("text")) for m in training}
+    test_sets = [
+        TestSet("heldout", HELDOUT, "held-out, written by the developers"),
+        TestSet("blind", BLIND, "blind, written by someone who never read the training data",
+                show_texts=False),
+    ]
+    for test_set in test_sets:
+        load_test_set(test_set, training_texts)
     pipelines = build_pipelines(args.ablation)
-    print(f"{len(examples)} held-out messages; pipelines: {', '.join(p.name for p in pipelines)}")
+    print(", ".join(f"{len(t.examples)} {t.key} messages" for t in test_sets)
+          + f"; pipelines: {', '.join(p.name for p in pipelines)}"
+          + (f"; then {args.folds}-fold cross-validation of {pipelines[0].name}" if args.cross_validation else ""))
 
     for pipeline in pipelines:  # one at a time: the machine is small
         train(pipeline, args.reuse, args.train_timeout)
 
-    rows = []
-    all_predictions: Dict[str, List[Prediction]] = {}
+    results: Dict[str, Rows] = {t.key: [] for t in test_sets}
+    all_predictions: Dict[str, Dict[str, List[Prediction]]] = {}
     for pipeline in pipelines:
-        print(f"[{pipeline.name}] parsing the held-out set …", flush=True)
-        predictions = asyncio.run(predict(pipeline, examples))
-        all_predictions[pipeline.name] = predictions
-        rows.append((pipeline, metrics(predictions)))
+        print(f"[{pipeline.name}] parsing {' and '.join(t.relative for t in test_sets)} …", flush=True)
+        all_predictions[pipeline.name] = asyncio.run(predict(pipeline, test_sets))
+        for test_set in test_sets:
+            results[test_set.key].append((pipeline, metrics(all_predictions[pipeline.name][test_set.key])))
 
-    print()
-    print(results_table(rows))
-    print()
-    print(details_table(rows))
-    print()
-    print(confusions_text(rows))
-    print()
-    if errors_text(rows):
-        print("Parse errors:")
-        print(errors_text(rows))
+    for test_set in test_sets:
+        rows = results[test_set.key]
+        print(f"\n{test_set.relative} ({test_set.title}):\n")
+        print(results_table(rows))
         print()
-    print(f"Worst misclassified ({pipelines[0].label}):")
-    print(worst_table(all_predictions[pipelines[0].name]))
+        print(details_table(rows))
+        print()
+        print(confusions_text(rows))
+        if errors_text(rows, test_set):
+            print("\nParse errors:")
+            print(errors_text(rows, test_set))
+    print(f"\nWorst misclassified of {test_sets[0].relative} ({pipelines[0].label}):")
+    print(worst_table(all_predictions[pipelines[0].name][test_sets[0].key]))
     (OUT_DIR / "predictions.json").write_text(json.dumps({
-        name: [{"text": p.example.text, "gold": p.example.intent, "predicted": p.intent,
-                "confidence": p.confidence, "top_intent": p.top_intent,
-                "top_confidence": p.top_confidence, "gold_entities": sorted(p.example.entities),
-                "predicted_entities": sorted(p.entities)} for p in preds]
-        for name, preds in all_predictions.items()}, ensure_ascii=False, indent=1), encoding="utf-8")
+        name: {t.key: _prediction_records(by_set[t.key], t) for t in test_sets}
+        for name, by_set in all_predictions.items()}, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    cv_text = None
+    if args.cross_validation:
+        print(f"\n{args.folds}-fold cross-validation of {pipelines[0].label} on data/nlu/ "
+              f"({len(training)} examples; splits in {CV_DIR.relative_to(ROOT)}/)", flush=True)
+        folds = cross_validate(pipelines[0], args.folds, args.reuse, args.train_timeout)
+        threshold, ambiguity = fallback_settings(pipelines[0])
+        print()
+        print(cv_table(folds))
+        print(f"\nThreshold sweep (post-hoc, ambiguity_threshold {ambiguity:g}; config.yml: {threshold:g}):\n")
+        print(sweep_table(threshold_sweep(folds, ambiguity), threshold))
+        mismatches = replay_mismatches(folds, threshold, ambiguity)
+        if mismatches:
+            print(f"warning: the replay at config.yml's threshold disagrees with the models on {mismatches} message(s)")
+        cv_text = cv_section(folds, pipelines[0], len(training))
+        (CV_DIR / "predictions.json").write_text(json.dumps({
+            f"fold{fold.number}": [{"text": p.example.text, "gold": p.example.intent, "predicted": p.intent,
+                                    "ranking": p.ranking} for p in fold.predictions]
+            for fold in folds}, ensure_ascii=False, indent=1), encoding="utf-8")
+    elif not args.no_docs:
+        cv_text = previous_cv_section()
+        if cv_text:
+            print("\n(--no-cv: docs/nlu.md keeps its previous cross-validation section)")
 
     if not args.no_docs:
         stock_steps = next(p.config["pipeline"] for p in pipelines if p.name == "stock")
-        write_docs(section(rows, examples, all_predictions[pipelines[0].name]), stock_steps)
+        write_docs(section(results, test_sets, all_predictions[pipelines[0].name][test_sets[0].key], cv_text,
+                           len(training), len({m.get("intent") for m in training}), args.ablation),
+                   stock_steps)
         print(f"\nwrote {DOCS.relative_to(ROOT)}")
+    print(f"run time {(time.monotonic() - started) / 60:.1f} min")
     return 0
 
 
