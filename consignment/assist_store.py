@@ -307,6 +307,13 @@ class AssistStore:
                 agent_id=agent_id, action="read", handoff_id=handoff_id, conversation_id=conversation_id,
                 detail=detail[:200], at=_now()))
 
+    def release_handoff(self, handoff_id: str, lead_id: str) -> bool:
+        """A lead puts a taken handoff back in the queue; False unless it is taken."""
+        return self._change_handoff(
+            handoff_id, lead_id, "release", handoffs.c.status == TAKEN,
+            detail="back to the queue", status=OPEN, agent_id=None, taken_at=None,
+        )
+
     def audit_reply(self, handoff_id: str, agent_id: str, conversation_id: str, delivered: bool) -> None:
         with self.engine.begin() as conn:
             conn.execute(agent_audit.insert().values(

@@ -84,8 +84,8 @@ def handoff_packet(
         summary_parts.append(f"{labels['call_type']} {call_type}")
     if filled.get("ordering_company"):
         summary_parts.append(f"{labels['ordering_company']} {filled['ordering_company']}")
-    if asked:
-        summary_parts.append(f"{labels['last_message']}: {asked[-1][:60]}")
+    # the summary is what every agent's queue shows: queue data only, never the driver's words
+    # (those are the taker's: `what_was_asked` and the transcript)
     return {
         "reason": reason,
         "intent": intent,

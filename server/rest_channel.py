@@ -48,6 +48,9 @@ logger = logging.getLogger(__name__)
 MAX_SENDER_CHARS = 128
 # without a token, the sender id is the conversation's only key: a UUID's length at least
 MIN_ANONYMOUS_SENDER_CHARS = 32
+# conversation ids other channels make (Slack: slack-{user}-{channel}): never a REST client's to
+# claim first, since those channels do not ask the holders table
+OTHER_CHANNELS_PREFIXES = ("slack-",)
 # the chat's holder (a keyed digest) stored with each driver message: a retried turn's replies go
 # only to the one who sent it (server/inbound.py)
 HOLDER_KEY = "holder"
@@ -102,6 +105,42 @@ async def holds_conversation(agent, sender: str, driver_id: Optional[str], holde
     return await blocking(holders.claim, sender, driver_id, DriverRestInput.name())
 
 
+# what a reply carries for the agents, never for the driver's client (the handoff context packet)
+STAFF_ONLY_CUSTOM_KEYS = ("handoff",)
+
+
+def for_the_driver(reply: dict) -> dict:
+    """A reply as the driver's client gets it: without the agents' handoff packet."""
+    custom = reply.get("custom")
+    if not isinstance(custom, dict) or not any(key in custom for key in STAFF_ONLY_CUSTOM_KEYS):
+        return reply
+    kept = {key: value for key, value in custom.items() if key not in STAFF_ONLY_CUSTOM_KEYS}
+    trimmed = {key: value for key, value in reply.items() if key != "custom"}
+    return {**trimmed, "custom": kept} if kept else trimmed
+
+
+async def handed_over_replies(agent, sender: str) -> list:
+    """While an agent owns the conversation the bot is silent, and REST has no push: the turn's
+    answer is what the agent wrote since the driver's previous message, then a line saying the
+    message reached the agent — never an empty reply that looks like a lost message."""
+    try:
+        tracker = await agent.tracker_store.retrieve(sender)
+    except Exception as error:  # the conversation store is down: nothing to add, nothing made up
+        logger.error("rest: a handed-over turn could not read its conversation (%s)", type(error).__name__)
+        return []
+    if tracker is None or not tracker.is_paused():
+        return []
+    events = list(tracker.events)
+    driver_turns = [index for index, event in enumerate(events) if isinstance(event, UserUttered)]
+    since = driver_turns[-2] if len(driver_turns) > 1 else -1
+    written = [
+        {"recipient_id": sender, "text": event.text}
+        for event in events[since + 1: driver_turns[-1] if driver_turns else len(events)]
+        if isinstance(event, BotUttered) and event.text and (event.metadata or {}).get("agent_id")
+    ]
+    return written + [{"recipient_id": sender, "text": message("driver_channel", "passed_to_agent")}]
+
+
 class DriverRestInput(RestInput):
     @classmethod
     def name(cls) -> Text:
@@ -144,6 +183,8 @@ class DriverRestInput(RestInput):
             driver_id = token_holder(token)
             if driver_id is None and len(sender.strip()) < MIN_ANONYMOUS_SENDER_CHARS:
                 return reply(sender, "guessable_anonymous_sender", 400)
+            if sender.strip().lower().startswith(OTHER_CHANNELS_PREFIXES):
+                return reply(sender, "conversation_of_another_holder", 403)
             try:
                 held = await holds_conversation(request.app.ctx.agent, sender, driver_id, holder)
             except Exception as error:  # who holds it cannot be told: nothing runs
@@ -181,8 +222,11 @@ class DriverRestInput(RestInput):
                 if message_id:
                     await turns.abandon(sender, message_id)
                 return reply(sender, "unavailable", 503)
+            replies = [for_the_driver(each) for each in collector.messages]
+            if not replies:  # silent: an agent owns the conversation (or Rasa predicted nothing)
+                replies = await handed_over_replies(request.app.ctx.agent, sender)
             if message_id:
-                await turns.finish(sender, message_id, holder, collector.messages)
-            return response.json(collector.messages)
+                await turns.finish(sender, message_id, holder, replies)
+            return response.json(replies)
 
         return rest_bp

@@ -87,6 +87,19 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            self._build(*args, **kwargs)
+        except Exception as error:
+            # SystemExit, not an exception: Rasa's loader catches every Exception of a store it
+            # builds and serves from memory instead — also when this module was imported by that
+            # very loader (no channel of ours imported `server` first, e.g. `rasa shell`)
+            if not isinstance(error, ConversationStoreMissing):
+                error = ConversationStoreMissing(
+                    f"the conversation store cannot be built ({type(error).__name__}: "
+                    f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}); the server does not start")
+            raise SystemExit(f"{type(error).__name__}: {error}") from error
+
+    def _build(self, *args: Any, **kwargs: Any) -> None:
         if kwargs.get("dialect", "sqlite") == "sqlite" and kwargs.get("db"):
             Path(kwargs["db"]).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(*args, **kwargs)

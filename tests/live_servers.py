@@ -177,3 +177,11 @@ def assistant(tmp_path_factory):
 def sender() -> str:
     # a UUID's worth: without a token the sender id is the conversation's only key (server/rest_channel.py)
     return f"test-{uuid.uuid4().hex}"
+
+
+def bot_silent(replies: list) -> bool:
+    """A REST turn of a handed-over conversation: the bot says nothing, the driver only hears
+    that the message reached the agent (server/rest_channel.py)."""
+    from consignment.content import message
+
+    return [r.get("text") for r in replies] == [message("driver_channel", "passed_to_agent")]

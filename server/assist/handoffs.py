@@ -6,6 +6,8 @@
     POST /handoffs/<id>/reply       the taker writes to the driver (audited)
     POST /handoffs/<id>/transfer    the taker hands it to another agent (audited)
     POST /handoffs/<id>/resolve     the taker ends it; the bot answers the driver again (audited)
+    POST /handoffs/<id>/release     a CS lead puts a taken one back in the queue (audited): the way
+                                    out when its taker is gone or it was transferred to a wrong name
 
 Two databases are involved and only one decides: the queue (assist store) says whether a
 conversation is handed over, and the conversation is paused exactly while it is
@@ -22,6 +24,7 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from consignment.agent_auth import LEAD_ROLE
 from consignment.assist_store import RESOLVED, TAKEN, default_store
 from consignment.content import message
 from consignment.handoff import queue_view, reason_label
@@ -146,6 +149,17 @@ async def resolve(request: Request, agent_id: str, body: Dict[str, Any], handoff
     return response.json({"handoff_id": handoff_id, "status": "resolved"})
 
 
+async def release(request: Request, agent_id: str, body: Dict[str, Any], handoff_id: str) -> HTTPResponse:
+    """A lead's override: taken → open, so that any agent can take it (the driver stays paused,
+    waiting for a person, never silenced for good by a taker who is not there)."""
+    handoff = await blocking(default_store().handoff, handoff_id)
+    if handoff is None or handoff["status"] == RESOLVED:
+        return error(404, "handoff_not_active")
+    if not await blocking(default_store().release_handoff, handoff_id, agent_id):
+        return error(409, "handoff_taken")  # not taken (already open)
+    return response.json({"handoff_id": handoff_id, "status": "open"})
+
+
 ROUTES = (
     Route("/handoffs", "GET", list_handoffs),
     Route("/handoffs/<handoff_id>", "GET", show_handoff),
@@ -153,4 +167,5 @@ ROUTES = (
     Route("/handoffs/<handoff_id>/reply", "POST", reply),
     Route("/handoffs/<handoff_id>/transfer", "POST", transfer),
     Route("/handoffs/<handoff_id>/resolve", "POST", resolve),
+    Route("/handoffs/<handoff_id>/release", "POST", release, role=LEAD_ROLE),
 )

@@ -54,7 +54,7 @@
   };
   var SPEAKERS = { driver: "기사님", bot: "봇", agent: "상담원" };
   var LOADING_VIEW = "불러오는 중…";
-  var NOT_DELIVERED = "기사님 화면에 연결되어 있지 않아 대화 기록에만 남았습니다";
+  var NOT_DELIVERED = "기사님 화면에 바로 전달되지 않았습니다 (대화 기록에 남았습니다). 앱(REST)으로 대화 중인 기사님께는 다음 메시지를 보내실 때 함께 전해집니다";
   var ONLY_THE_TAKER = {
     open: "맡기를 누르면 기사님 문의 내용과 대화 기록이 표시됩니다.",
     taken: "이 상담을 맡은 상담사에게만 표시됩니다."

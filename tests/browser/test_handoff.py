@@ -28,7 +28,7 @@ WHILE_WAITING = "빨리 연결해주세요"
 AGENT_REPLY = "상담사 김하나입니다. 확인해 드릴게요."
 Q1 = "위탁콜이 뭐예요?"
 Q1_ANSWER = "CNMP(콜마너파트너사)"
-NOT_DELIVERED = "기사님 화면에 연결되어 있지 않아 대화 기록에만 남았습니다"
+NOT_DELIVERED = "기사님 화면에 바로 전달되지 않았습니다 (대화 기록에 남았습니다). 앱(REST)으로 대화 중인 기사님께는 다음 메시지를 보내실 때 함께 전해집니다"
 
 
 
@@ -130,7 +130,8 @@ def test_a_driver_is_handed_to_an_agent_and_back_to_the_bot(driver, agent, assis
     expect(item.get_by_test_id("handoff-status")).to_have_text("대기")
     expect(item.get_by_test_id("handoff-reason")).to_have_text("기사님 요청")
     expect(item.get_by_test_id("handoff-path")).to_contain_text("대리_기사 ▶ 배정/운행 ▶ 배정정책 ▶ ")
-    expect(item.get_by_test_id("handoff-summary")).to_contain_text(Q3)
+    expect(item.get_by_test_id("handoff-summary")).to_have_text("기사님 요청 · 콜타입 위탁콜")
+    expect(item).not_to_contain_text(Q3)  # queue data only: the driver's words are the taker's
     expect(item.get_by_test_id("handoff-wait")).to_contain_text("대기")
     item.click()
     expect(item).to_have_attribute("aria-current", "true")

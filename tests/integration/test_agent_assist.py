@@ -11,7 +11,7 @@ from consignment.agent_auth import mint_agent_token
 from consignment.assist_store import AssistStore, corrections_as_nlu_yaml
 from consignment.identity import mint_driver_token
 from tests.conftest import TEST_SECRET
-from tests.live_servers import AGENT_SECRET
+from tests.live_servers import AGENT_SECRET, bot_silent
 
 pytestmark = pytest.mark.live
 
@@ -161,7 +161,7 @@ def test_the_console_page_is_served(assistant):
 def test_a_handoff_pauses_the_bot_take_gives_the_transcript_and_resolving_resumes_it(assistant, agent_headers, sender):
     assistant.say(sender, "콜마너에서 콜 수락이 안 돼요 010-1234-5678")
     assert "상담원에게 연결해 드리겠습니다" in " ".join(r.get("text", "") for r in assistant.say(sender, "상담원 연결해 주세요"))
-    assert assistant.say(sender, "여보세요?") == []  # paused: the bot stays silent
+    assert bot_silent(assistant.say(sender, "여보세요?"))  # paused: the bot stays silent
 
     listed = requests.get(f"{assistant.url}/webhooks/assist/handoffs", headers=agent_headers, timeout=30).json()["handoffs"]
     mine = next(h for h in listed if h["conversation_id"] == sender)
@@ -197,7 +197,7 @@ def test_only_the_agent_who_took_a_conversation_replies_to_it_or_resolves_it(ass
     assert post(assistant, f"handoffs/{hid}/reply", {"text": "제가 답할게요"}, theirs).status_code == 403
     assert post(assistant, f"handoffs/{hid}/resolve", {}, theirs).status_code == 403
     assert post(assistant, f"handoffs/{hid}/transfer", {"to_agent": "A-02"}, theirs).status_code == 403
-    assert assistant.say(sender, "아직이에요?") == []  # still paused: nobody resolved it
+    assert bot_silent(assistant.say(sender, "아직이에요?"))  # still paused: nobody resolved it
 
 
 def test_a_transfer_is_explicit_and_moves_the_conversation_to_the_other_agent(assistant, sender):

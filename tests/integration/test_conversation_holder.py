@@ -91,6 +91,11 @@ def test_a_conversation_started_on_another_channel_is_not_taken_over_through_res
     assert answer.status_code == 403 and not assistant.tracker(sender)["paused"]
 
 
+def test_a_rest_client_cannot_claim_a_slack_conversation_id_before_slack_uses_it(assistant):
+    token = mint_driver_token(OWNER, TEST_SECRET)
+    assert rest(assistant, "slack-U0PROBE-C0PROBE", "위탁콜이 뭐예요?", token).status_code == 403
+
+
 def test_a_conversation_from_before_holders_were_kept_goes_on_for_the_driver_its_messages_name(assistant):
     from server.inbound import holder_digest
 

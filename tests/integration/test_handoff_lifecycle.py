@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from consignment.agent_auth import mint_agent_token
-from tests.live_servers import AGENT_SECRET, API_TOKEN
+from tests.live_servers import AGENT_SECRET, API_TOKEN, bot_silent
 
 pytestmark = pytest.mark.live
 
@@ -63,15 +63,15 @@ def test_a_conversation_unpaused_behind_the_queues_back_stays_with_the_agent(ass
     resumed = requests.post(f"{assistant.url}/conversations/{sender}/tracker/events", params={"token": API_TOKEN},
                             json=[{"event": "resume"}], timeout=30)
     assert resumed.status_code == 200
-    assert assistant.say(sender, "위탁콜이 뭐예요?") == []  # the agent still owns it: the bot stays silent
+    assert bot_silent(assistant.say(sender, "위탁콜이 뭐예요?"))  # the agent still owns it: the bot stays silent
 
 
 def test_the_pause_outlives_a_session_start_even_while_the_queue_cannot_be_read(assistant, sender):
     handed_over_and_taken(assistant, sender, agent("A-LIFE-3"))
     _age_conversation(assistant, sender, hours=2)  # the driver writes again after the session expired
     with table_gone(assistant.workdir / "assist.db", "assist_handoffs"):
-        assert assistant.say(sender, "아직 기다리고 있어요") == []
-    assert assistant.say(sender, "여보세요?") == []  # and still once the queue answers again
+        assert bot_silent(assistant.say(sender, "아직 기다리고 있어요"))
+    assert bot_silent(assistant.say(sender, "여보세요?"))  # and still once the queue answers again
     events = [e["event"] for e in assistant.tracker(sender)["events"]]
     since_new_session = events[len(events) - events[::-1].index("session_started"):]
     assert "user" in since_new_session and "bot" not in since_new_session
@@ -87,3 +87,32 @@ def _age_conversation(assistant, sender: str, hours: float) -> None:
             event["timestamp"] = event["timestamp"] - shift
             db.execute("UPDATE events SET data = ?, timestamp = ? WHERE id = ?", (json.dumps(event), stamp - shift, row_id))
     time.sleep(0.1)
+
+
+def test_a_handoff_transferred_to_a_name_nobody_uses_is_released_by_a_lead_and_resolved(assistant, sender):
+    mine, lead = agent("A-LIFE-4"), {"Authorization": f"Bearer {mint_agent_token('L-LIFE', AGENT_SECRET, role='lead')}"}
+    handoff_id = handed_over_and_taken(assistant, sender, mine)
+    base = f"{assistant.url}/webhooks/assist/handoffs/{handoff_id}"
+    assert requests.post(f"{base}/transfer", json={"to_agent": "A-NOBODY"}, headers=mine, timeout=30).status_code == 200
+    assert requests.post(f"{base}/release", json={}, headers=mine, timeout=30).status_code == 403  # agents may not
+    assert requests.post(f"{base}/release", json={}, headers=lead, timeout=30).json()["status"] == "open"
+    other = agent("A-LIFE-5")
+    assert requests.post(f"{base}/take", json={}, headers=other, timeout=30).status_code == 200
+    assert requests.post(f"{base}/resolve", json={}, headers=other, timeout=30).status_code == 200
+    assert "CNMP" in texts(assistant.say(sender, "위탁콜이 뭐예요?"))
+
+
+def test_a_rest_driver_gets_the_agents_reply_with_their_next_message_once_and_never_the_packet(assistant, sender):
+    mine = agent("A-LIFE-6")
+    first = assistant.say(sender, "상담원 연결해 주세요")
+    assert not any("handoff" in (r.get("custom") or {}) for r in first)  # the packet is the agents'
+    queue = requests.get(f"{assistant.url}/webhooks/assist/handoffs", headers=mine, timeout=30).json()
+    handoff_id = next(h["handoff_id"] for h in queue["handoffs"] if h["conversation_id"] == sender)
+    base = f"{assistant.url}/webhooks/assist/handoffs/{handoff_id}"
+    assert requests.post(f"{base}/take", json={}, headers=mine, timeout=30).status_code == 200
+    assert requests.post(f"{base}/reply", json={"text": "상담원 김하나입니다. 무엇을 도와드릴까요?"},
+                         headers=mine, timeout=30).status_code == 200
+    answer = texts(assistant.say(sender, "콜 수락이 안 돼서요"))
+    assert "상담원 김하나입니다" in answer and "상담원에게 전달했습니다" in answer
+    again = texts(assistant.say(sender, "여보세요?"))
+    assert "상담원 김하나입니다" not in again and "상담원에게 전달했습니다" in again

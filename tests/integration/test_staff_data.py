@@ -46,7 +46,7 @@ def reads(assistant, handoff_id: str) -> list:
 def test_the_queue_carries_the_summary_but_not_the_drivers_messages(assistant, sender):
     item = hand_over(assistant, sender, DRIVER_WORDS, "위탁콜이 뭐예요?")
     assert "transcript" not in item and "what_was_asked" not in item["packet"] and "slots" not in item["packet"]
-    assert DRIVER_WORDS not in str(item)
+    assert DRIVER_WORDS not in str(item) and "상담원 연결해 주세요" not in str(item)  # not even the last words
     assert item["summary"].startswith("기사님 요청") and item["reason_label"] == "기사님 요청"
 
 
@@ -109,10 +109,9 @@ def test_a_token_pasted_by_the_driver_never_reaches_a_handoff_packet(assistant, 
 
 
 def test_logs_name_outcomes_never_the_drivers_words(assistant, sender):
-    item = hand_over(assistant, sender, DRIVER_WORDS)
-    last_words = item["packet"]["summary"].split(": ", 1)[1]  # the summary ends with the driver's last message
+    hand_over(assistant, sender, DRIVER_WORDS)
     logs = "".join(log.read_text(encoding="utf-8", errors="replace") for log in assistant.logs)
-    assert last_words not in logs and DRIVER_WORDS not in logs
+    assert "상담원 연결해 주세요" not in logs and DRIVER_WORDS not in logs
     assert "handoff recorded" in logs  # the outcome is logged
 
 
