@@ -22,10 +22,12 @@ import asyncio
 import logging
 from typing import List, Optional
 
+from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import (
     ActionExecuted,
+    BotUttered,
     ConversationPaused,
     ConversationResumed,
     Event,
@@ -111,7 +113,22 @@ async def reconcile(tracker: DialogueStateTracker, domain=None) -> List[Event]:
 async def _fetch_reconciled(self: MessageProcessor, sender_id, output_channel=None, metadata=None) -> DialogueStateTracker:
     tracker = await _original_fetch(self, sender_id, output_channel, metadata)
     await reconcile(tracker, self.domain)
+    if isinstance(output_channel, CollectingOutputChannel) and not tracker.is_paused():
+        # a client without push (REST) hears what the agent wrote after its last message and
+        # before resolving, ahead of the bot's answer; a widget had it pushed already
+        for text in agent_replies_since_the_drivers_last_message(tracker):
+            output_channel.messages.append({"recipient_id": sender_id, "text": text})
     return tracker
+
+
+def agent_replies_since_the_drivers_last_message(tracker: DialogueStateTracker) -> List[str]:
+    replies: List[str] = []
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, BotUttered) and event.text and (event.metadata or {}).get("agent_id"):
+            replies.append(event.text)
+    return replies[::-1]
 
 
 async def sync_tracker(agent, conversation_id: str) -> bool:

@@ -55,7 +55,7 @@ from socketio import AsyncServer
 
 from consignment import settings
 from consignment.content import load_yaml, message
-from consignment.identity import TOKEN_METADATA_KEY, mint_driver_token, token_holder
+from consignment.identity import TOKEN_METADATA_KEY, mint_driver_token
 from server.shared_state import redis_client
 from server.inbound import (
     DriverGuards,

@@ -1,8 +1,10 @@
 """Shared fixtures: the demo admin data in a throw-away SQLite, a fixed clock, secrets."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,31 @@ def sqlite_repository(tmp_path) -> AdminRepository:
     return AdminRepository(
         url=f"sqlite:///{tmp_path / 'admin.db'}", clock=lambda: NOW, load_demo_data=True
     )
+
+
+POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
+
+
+@contextlib.contextmanager
+def throwaway_postgres_database(prefix: str):
+    """A fresh database on the local PostgreSQL (make test starts it: fail, never skip), its URL;
+    dropped afterwards."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT",
+                             connect_args={"connect_timeout": 3})
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as error:
+        pytest.fail(f"PostgreSQL not reachable at {POSTGRES_SERVER} (run scripts/ensure_postgres.sh): {error}")
+    try:
+        yield f"{POSTGRES_SERVER}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 # The real Rasa server and action server, started once per session for every live test

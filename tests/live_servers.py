@@ -185,3 +185,18 @@ def bot_silent(replies: list) -> bool:
     from consignment.content import message
 
     return [r.get("text") for r in replies] == [message("driver_channel", "passed_to_agent")]
+
+
+def age_conversation(assistant, sender: str, hours: float) -> None:
+    """Moves every stored event of the conversation `hours` into the past (a session expiry)."""
+    import json
+    import sqlite3
+
+    shift = hours * 3600
+    with sqlite3.connect(assistant.workdir / "conversations.db") as db:
+        rows = db.execute("SELECT id, data, timestamp FROM events WHERE sender_id = ?", (sender,)).fetchall()
+        for row_id, data, stamp in rows:
+            event = json.loads(data)
+            event["timestamp"] = event["timestamp"] - shift
+            db.execute("UPDATE events SET data = ?, timestamp = ? WHERE id = ?", (json.dumps(event), stamp - shift, row_id))
+    time.sleep(0.1)

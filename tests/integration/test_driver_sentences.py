@@ -2,10 +2,7 @@
 outside a flow, unsure answers, particles, outages and handoffs across sessions."""
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
-import time
 from typing import List
 
 import pytest
@@ -16,7 +13,7 @@ from consignment.identity import mint_driver_token
 from consignment.regions import service_regions
 from server.nlg import KoreanResponseGenerator
 from tests.conftest import PROJECT_ROOT, TEST_SECRET
-from tests.live_servers import ACTIONS_PORT, AGENT_SECRET, API_TOKEN, bot_silent
+from tests.live_servers import ACTIONS_PORT, AGENT_SECRET, API_TOKEN, age_conversation, bot_silent
 
 pytestmark = pytest.mark.live
 
@@ -184,20 +181,10 @@ def test_particles_follow_the_filled_in_word(assistant, sender, turns, expected)
 
 def test_an_open_handoff_keeps_the_conversation_paused_after_the_session_expires(assistant, sender):
     assistant.say(sender, "상담원 연결해 주세요")
-    _age_conversation(assistant, sender, hours=2)  # the driver writes again two hours later
+    age_conversation(assistant, sender, hours=2)  # the driver writes again two hours later
     assert bot_silent(assistant.say(sender, "아직 기다리고 있어요"))
     events = [e["event"] for e in assistant.tracker(sender)["events"]]
     since_new_session = events[len(events) - events[::-1].index("session_started"):]
     assert "user" in since_new_session and "bot" not in since_new_session
 
 
-def _age_conversation(assistant, sender: str, hours: float) -> None:
-    """Moves every stored event of the conversation `hours` into the past."""
-    shift = hours * 3600
-    with sqlite3.connect(assistant.workdir / "conversations.db") as db:
-        rows = db.execute("SELECT id, data, timestamp FROM events WHERE sender_id = ?", (sender,)).fetchall()
-        for row_id, data, stamp in rows:
-            event = json.loads(data)
-            event["timestamp"] = event["timestamp"] - shift
-            db.execute("UPDATE events SET data = ?, timestamp = ? WHERE id = ?", (json.dumps(event), stamp - shift, row_id))
-    time.sleep(0.1)

@@ -4,15 +4,13 @@ for real (a table renamed away under the running server, then back)."""
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
-import time
 
 import pytest
 import requests
 
 from consignment.agent_auth import mint_agent_token
-from tests.live_servers import AGENT_SECRET, API_TOKEN, bot_silent
+from tests.live_servers import AGENT_SECRET, API_TOKEN, age_conversation, bot_silent
 
 pytestmark = pytest.mark.live
 
@@ -68,7 +66,7 @@ def test_a_conversation_unpaused_behind_the_queues_back_stays_with_the_agent(ass
 
 def test_the_pause_outlives_a_session_start_even_while_the_queue_cannot_be_read(assistant, sender):
     handed_over_and_taken(assistant, sender, agent("A-LIFE-3"))
-    _age_conversation(assistant, sender, hours=2)  # the driver writes again after the session expired
+    age_conversation(assistant, sender, hours=2)  # the driver writes again after the session expired
     with table_gone(assistant.workdir / "assist.db", "assist_handoffs"):
         assert bot_silent(assistant.say(sender, "아직 기다리고 있어요"))
     assert bot_silent(assistant.say(sender, "여보세요?"))  # and still once the queue answers again
@@ -77,16 +75,6 @@ def test_the_pause_outlives_a_session_start_even_while_the_queue_cannot_be_read(
     assert "user" in since_new_session and "bot" not in since_new_session
 
 
-def _age_conversation(assistant, sender: str, hours: float) -> None:
-    """Moves every stored event of the conversation `hours` into the past."""
-    shift = hours * 3600
-    with sqlite3.connect(assistant.workdir / "conversations.db") as db:
-        rows = db.execute("SELECT id, data, timestamp FROM events WHERE sender_id = ?", (sender,)).fetchall()
-        for row_id, data, stamp in rows:
-            event = json.loads(data)
-            event["timestamp"] = event["timestamp"] - shift
-            db.execute("UPDATE events SET data = ?, timestamp = ? WHERE id = ?", (json.dumps(event), stamp - shift, row_id))
-    time.sleep(0.1)
 
 
 def test_a_handoff_transferred_to_a_name_nobody_uses_is_released_by_a_lead_and_resolved(assistant, sender):
@@ -116,3 +104,15 @@ def test_a_rest_driver_gets_the_agents_reply_with_their_next_message_once_and_ne
     assert "상담원 김하나입니다" in answer and "상담원에게 전달했습니다" in answer
     again = texts(assistant.say(sender, "여보세요?"))
     assert "상담원 김하나입니다" not in again and "상담원에게 전달했습니다" in again
+
+
+def test_an_agents_last_reply_before_resolving_reaches_a_rest_driver_ahead_of_the_bot(assistant, sender):
+    mine = agent("A-LIFE-7")
+    handoff_id = handed_over_and_taken(assistant, sender, mine)
+    base = f"{assistant.url}/webhooks/assist/handoffs/{handoff_id}"
+    assert requests.post(f"{base}/reply", json={"text": "확인해 보니 정상입니다. 다시 시도해 주세요."},
+                         headers=mine, timeout=30).status_code == 200
+    assert requests.post(f"{base}/resolve", json={}, headers=mine, timeout=30).status_code == 200
+    replies = [r.get("text", "") for r in assistant.say(sender, "위탁콜이 뭐예요?")]
+    assert replies[0] == "확인해 보니 정상입니다. 다시 시도해 주세요." and "CNMP" in " ".join(replies[1:])
+    assert "확인해 보니 정상입니다" not in texts(assistant.say(sender, "위탁콜이 뭐예요?"))  # once

@@ -15,7 +15,6 @@ contract's: it is not scored.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Dict, List, Set, Tuple
 
 import pytest

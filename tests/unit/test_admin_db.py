@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -102,18 +101,10 @@ POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@
 @pytest.fixture(scope="module")
 def postgres_url():
     """A fresh database on the local PostgreSQL, dropped afterwards."""
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    name = f"consignment_test_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as error:  # `make test` starts it (scripts/ensure_postgres.sh): fail, never skip
-        pytest.fail(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} (run scripts/ensure_postgres.sh): {error}")
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    from tests.conftest import throwaway_postgres_database
+
+    with throwaway_postgres_database("consignment_test") as url:
+        yield url
 
 
 @pytest.mark.postgres

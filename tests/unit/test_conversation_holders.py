@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import sqlalchemy as sa
 
 from consignment.conversation_holders import ConversationHolders
+from tests.conftest import throwaway_postgres_database
 
 RACERS = 12
 
@@ -63,14 +62,8 @@ def test_of_holders_racing_on_sqlite_exactly_one_wins(tmp_path):
 
 @pytest.fixture
 def postgres_url():
-    admin = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
-    name = f"consignment_holders_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_postgres_database("consignment_holders") as url:
+        yield url
 
 
 @pytest.mark.postgres

@@ -64,18 +64,10 @@ RACERS = 20
 @pytest.fixture(scope="module")
 def postgres_store_url():
     """A throw-away database on the local PostgreSQL, dropped afterwards."""
-    import uuid
+    from tests.conftest import throwaway_postgres_database
 
-    import sqlalchemy as sa
-
-    admin = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
-    name = f"consignment_attempts_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_postgres_database("consignment_attempts") as url:
+        yield url
 
 
 def concurrent_wrong_guesses(repository, store) -> list:
