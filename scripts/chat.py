@@ -37,16 +37,12 @@ def send(url: str, sender: str, text: str, token: str | None) -> list:
 
 def show(replies: list) -> None:
     if not replies:
-        # a handed-over conversation is paused: the agent answers from the console
-        print("봇 > (답변이 없어요. 상담원 연결을 요청하셨다면 상담원이 콘솔에서 답변드립니다.)")
+        print("봇 > (답변이 없어요.)")
     for reply in replies:
         if reply.get("text"):
             print("봇 > " + reply["text"].replace("\n", "\n      "))
         for button in reply.get("buttons") or []:
             print(f"      [{button['title']}]  → 입력: {button['payload']}")
-        handoff = (reply.get("custom") or {}).get("handoff")
-        if handoff:
-            print(f"      (상담원 연결 요청: {handoff['consultation_path']} · {handoff['summary']})")
 
 
 def main() -> int:

@@ -109,14 +109,17 @@ async def holds_conversation(agent, sender: str, driver_id: Optional[str], holde
 STAFF_ONLY_CUSTOM_KEYS = ("handoff",)
 
 
-def for_the_driver(reply: dict) -> dict:
-    """A reply as the driver's client gets it: without the agents' handoff packet."""
+def for_the_driver(reply: dict) -> Optional[dict]:
+    """A reply as the driver's client gets it: without the agents' handoff packet (None when
+    nothing else was in it)."""
     custom = reply.get("custom")
     if not isinstance(custom, dict) or not any(key in custom for key in STAFF_ONLY_CUSTOM_KEYS):
         return reply
     kept = {key: value for key, value in custom.items() if key not in STAFF_ONLY_CUSTOM_KEYS}
     trimmed = {key: value for key, value in reply.items() if key != "custom"}
-    return {**trimmed, "custom": kept} if kept else trimmed
+    if kept:
+        trimmed["custom"] = kept
+    return trimmed if set(trimmed) - {"recipient_id"} else None
 
 
 async def handed_over_replies(agent, sender: str) -> list:
@@ -222,7 +225,7 @@ class DriverRestInput(RestInput):
                 if message_id:
                     await turns.abandon(sender, message_id)
                 return reply(sender, "unavailable", 503)
-            replies = [for_the_driver(each) for each in collector.messages]
+            replies = [kept for kept in map(for_the_driver, collector.messages) if kept is not None]
             if not replies:  # silent: an agent owns the conversation (or Rasa predicted nothing)
                 replies = await handed_over_replies(request.app.ctx.agent, sender)
             if message_id:

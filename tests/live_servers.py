@@ -200,3 +200,14 @@ def age_conversation(assistant, sender: str, hours: float) -> None:
             event["timestamp"] = event["timestamp"] - shift
             db.execute("UPDATE events SET data = ?, timestamp = ? WHERE id = ?", (json.dumps(event), stamp - shift, row_id))
     time.sleep(0.1)
+
+
+def queued_handoff(assistant, sender: str) -> dict:
+    """The agents' queue item of a handed-over conversation (the driver's client never gets the
+    packet: server/rest_channel.py), read as an agent would."""
+    from consignment.agent_auth import mint_agent_token
+
+    queue = requests.get(f"{assistant.url}/webhooks/assist/handoffs", timeout=30,
+                         headers={"Authorization": f"Bearer {mint_agent_token('A-TESTS', AGENT_SECRET)}"})
+    queue.raise_for_status()
+    return next(item for item in queue.json()["handoffs"] if item["conversation_id"] == sender)

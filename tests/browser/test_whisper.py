@@ -17,7 +17,7 @@ from consignment.agent_auth import mint_agent_token
 from consignment.identity import mint_driver_token
 from tests.browser.conftest import strict_page
 from tests.conftest import TEST_SECRET
-from tests.live_servers import AGENT_SECRET
+from tests.live_servers import AGENT_SECRET, queued_handoff
 
 pytestmark = pytest.mark.live
 
@@ -60,9 +60,8 @@ class Driver:
 
     def asks_for_an_agent(self) -> None:
         messages = self.says(HUMAN)
-        handoff = next((m["custom"]["handoff"] for m in messages if (m.get("custom") or {}).get("handoff")), None)
-        assert handoff, messages
-        self.handoff_id = handoff["handoff_id"]
+        assert "상담원에게 연결해 드리겠습니다" in " ".join(m.get("text", "") for m in messages), messages
+        self.handoff_id = queued_handoff(self.assistant, self.sender)["handoff_id"]
 
     def bot_events(self) -> list:
         return [e for e in self.assistant.tracker(self.sender)["events"] if e.get("event") == "bot"]

@@ -6,10 +6,10 @@ import json
 
 import jwt
 import pytest
-import requests
 
 from consignment.identity import mint_driver_token
 from tests.conftest import DEMO_DRIVERS, TEST_SECRET
+from tests.live_servers import queued_handoff
 
 pytestmark = pytest.mark.live
 
@@ -143,7 +143,8 @@ def test_an_ambiguous_report_is_confirmed_before_the_flow(assistant, sender):
 def test_another_call_type_is_handed_over_with_its_type(assistant, sender):
     replies = assistant.say(sender, "예약콜 수락이 안 돼요")
     assert "콜타입에 따라 안내가 다릅니다. 말씀하신 예약콜은" in texts(replies)
-    handoff = next(r["custom"]["handoff"] for r in replies if r.get("custom"))
+    assert not any("handoff" in (r.get("custom") or {}) for r in replies)  # the packet is the agents'
+    handoff = queued_handoff(assistant, sender)["packet"]
     assert handoff["consultation_path"] == "대리_기사 ▶ 배정/운행 ▶ 배정정책 ▶ 예약콜"
 
 
