@@ -47,6 +47,9 @@ self_check.requires(__name__, "rasa.core.processor.MessageProcessor.fetch_tracke
 self_check.requires(__name__, "rasa.core.processor.MessageProcessor", "log_message",
                     "_should_handle_message")
 
+# set on a collecting output channel (REST) for its turn: True while an agent owns the conversation
+HANDED_OVER = "handed_over"
+
 # a queue that does not answer within this is treated as down (the turn must not hang on it)
 QUEUE_TIMEOUT_S = 5.0
 
@@ -113,11 +116,13 @@ async def reconcile(tracker: DialogueStateTracker, domain=None) -> List[Event]:
 async def _fetch_reconciled(self: MessageProcessor, sender_id, output_channel=None, metadata=None) -> DialogueStateTracker:
     tracker = await _original_fetch(self, sender_id, output_channel, metadata)
     await reconcile(tracker, self.domain)
-    if isinstance(output_channel, CollectingOutputChannel) and not tracker.is_paused():
-        # a client without push (REST) hears what the agent wrote after its last message and
-        # before resolving, ahead of the bot's answer; a widget had it pushed already
+    if isinstance(output_channel, CollectingOutputChannel):
+        # a client without push (REST) hears what the agent wrote since its last message — during
+        # the handoff, or before the resolve — ahead of anything the bot says; a widget had it
+        # pushed already. The channel is told whether the turn is handed over (the bot stays silent)
         for text in agent_replies_since_the_drivers_last_message(tracker):
             output_channel.messages.append({"recipient_id": sender_id, "text": text})
+        setattr(output_channel, HANDED_OVER, tracker.is_paused())
     return tracker
 
 

@@ -40,6 +40,7 @@ from sanic.response import HTTPResponse
 from consignment.content import message
 from consignment.conversation_holders import default_holders
 from consignment.identity import TOKEN_METADATA_KEY, token_holder
+from server.handoff_pause import HANDED_OVER
 from server.inbound import DriverGuards, client_address, driver_metadata, holder_digest
 from server.shared_state import TurnReplies, redis_client
 
@@ -120,28 +121,6 @@ def for_the_driver(reply: dict) -> Optional[dict]:
     if kept:
         trimmed["custom"] = kept
     return trimmed if set(trimmed) - {"recipient_id"} else None
-
-
-async def handed_over_replies(agent, sender: str) -> list:
-    """While an agent owns the conversation the bot is silent, and REST has no push: the turn's
-    answer is what the agent wrote since the driver's previous message, then a line saying the
-    message reached the agent — never an empty reply that looks like a lost message."""
-    try:
-        tracker = await agent.tracker_store.retrieve(sender)
-    except Exception as error:  # the conversation store is down: nothing to add, nothing made up
-        logger.error("rest: a handed-over turn could not read its conversation (%s)", type(error).__name__)
-        return []
-    if tracker is None or not tracker.is_paused():
-        return []
-    events = list(tracker.events)
-    driver_turns = [index for index, event in enumerate(events) if isinstance(event, UserUttered)]
-    since = driver_turns[-2] if len(driver_turns) > 1 else -1
-    written = [
-        {"recipient_id": sender, "text": event.text}
-        for event in events[since + 1: driver_turns[-1] if driver_turns else len(events)]
-        if isinstance(event, BotUttered) and event.text and (event.metadata or {}).get("agent_id")
-    ]
-    return written + [{"recipient_id": sender, "text": message("driver_channel", "passed_to_agent")}]
 
 
 class DriverRestInput(RestInput):
@@ -225,9 +204,12 @@ class DriverRestInput(RestInput):
                 if message_id:
                     await turns.abandon(sender, message_id)
                 return reply(sender, "unavailable", 503)
+            # during a handoff the bot is silent and REST has no push: the turn carries what the
+            # agent wrote since the driver's last message (server/handoff_pause.py), then a line saying
+            # the message reached the agent — never an empty reply that looks like a lost message
             replies = [kept for kept in map(for_the_driver, collector.messages) if kept is not None]
-            if not replies:  # silent: an agent owns the conversation (or Rasa predicted nothing)
-                replies = await handed_over_replies(request.app.ctx.agent, sender)
+            if getattr(collector, HANDED_OVER, False):
+                replies.append({"recipient_id": sender, "text": message("driver_channel", "passed_to_agent")})
             if message_id:
                 await turns.finish(sender, message_id, holder, replies)
             return response.json(replies)
