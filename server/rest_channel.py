@@ -74,11 +74,13 @@ async def stored_turn_replies(agent, sender: str, message_id: str, holder: str) 
                 break
             found = event.message_id == message_id and (event.metadata or {}).get(HOLDER_KEY) == holder
         elif found and isinstance(event, BotUttered):
-            message = {"recipient_id": sender, "text": event.text}
+            message = {"recipient_id": sender, **({"text": event.text} if event.text else {})}
             for key in ("buttons", "custom", "image", "attachment"):
                 if (event.data or {}).get(key):
                     message[key] = event.data[key]
-            replies.append(message)
+            kept = for_the_driver(message)  # a retry gets what the turn gave: never the agents' packet
+            if kept is not None:
+                replies.append(kept)
     return replies if found else None
 
 

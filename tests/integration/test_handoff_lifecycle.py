@@ -116,3 +116,11 @@ def test_an_agents_last_reply_before_resolving_reaches_a_rest_driver_ahead_of_th
     replies = [r.get("text", "") for r in assistant.say(sender, "위탁콜이 뭐예요?")]
     assert replies[0] == "확인해 보니 정상입니다. 다시 시도해 주세요." and "CNMP" in " ".join(replies[1:])
     assert "확인해 보니 정상입니다" not in texts(assistant.say(sender, "위탁콜이 뭐예요?"))  # once
+
+
+def test_a_retried_handoff_turn_replays_the_handoff_message_without_the_agents_packet(assistant, sender):
+    body = {"sender": sender, "message": "상담원 연결해 주세요", "message_id": f"m-{sender}"}
+    first = requests.post(f"{assistant.url}/webhooks/rest/webhook", json=body, timeout=60).json()
+    again = requests.post(f"{assistant.url}/webhooks/rest/webhook", json={**body, "retry": True}, timeout=60).json()
+    assert "상담원에게 연결해 드리겠습니다" in texts(again) and texts(again) == texts(first)
+    assert not any("handoff" in (r.get("custom") or {}) for r in again)
