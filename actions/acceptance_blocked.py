@@ -23,10 +23,11 @@ from actions.common import (
     run_blocking,
 )
 from actions.handoff import hand_over
+from actions.restriction_followup import answer_followup, asks_about_the_answer
 from consignment.handoff import MISUNDERSTANDING
 from consignment.admin_db import default_repository
 from consignment.assist_store import default_store
-from consignment.identity import phone_digest
+from consignment.identity import driver_digest, phone_digest
 from consignment.phone import mask_phone, normalize_phone
 from consignment.restriction import (
     ASK_AGAIN,
@@ -45,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 OTHER_COMPANY = "다른 업체"
 EXPLAINED_ELSEWHERE = "explained_elsewhere"
+FOLLOWED_UP = "followed_up"  # the message asked about the answer already given
 
 # Slots of one inquiry, cleared when it starts and when it is answered.
 INQUIRY_SLOTS = ("ordering_company", "driver_name", "phone_number", "phone_digest")
@@ -67,6 +69,9 @@ class ActionTriageAcceptanceBlocked(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        if asks_about_the_answer(tracker):  # "그러면 왜 수락이 안 되는 거예요?" after the answer
+            await answer_followup(dispatcher, tracker)
+            return [SlotSet("triage", FOLLOWED_UP)]
         decision = triage(tracker)
         if decision == CONSIGNMENT and in_staff_channel(tracker):
             # no driver token in a staff channel: the two cases, and where they are looked up
@@ -229,4 +234,7 @@ class ActionAnswerAcceptanceRestriction(Action):
         if answer.kind in RestrictionAnswer.OUTCOMES:  # the article's answer was given: a topic ends
             offer_rating(dispatcher, tracker)
             reset.append(SlotSet("q3_outcome", answer.kind))
+            # who passed 본인확인, as a keyed digest: a follow-up ("언제 풀려요?") looks up again
+            # only for that driver's token
+            reset.append(SlotSet("q3_verified_driver", driver_digest(answer.driver_id)))
         return reset

@@ -6,7 +6,8 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_intent, latest_text, offer_rating
+from actions.restriction_followup import answer_followup, asks_about_the_answer
+from actions.common import entity_values, latest_intent, latest_text, offer_rating
 from consignment.regions import ASKING_BACK, region_answer_lines, region_mentions
 from consignment.vocabulary import vocabulary
 
@@ -40,6 +41,9 @@ class ActionAnswerServiceRegions(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         places = region_mentions(latest_text(tracker), tracker.latest_message.get("entities") or [])
+        if not places and asks_about_the_answer(tracker):  # "언제부터 콜 받을 수 있나요?" after Q3
+            await answer_followup(dispatcher, tracker)
+            return []
         if not places and latest_intent(tracker) != "ask_service_regions":
             dispatcher.utter_message(response="utter_ask_what_to_know")
             return []
@@ -48,6 +52,23 @@ class ActionAnswerServiceRegions(Action):
             dispatcher.utter_message(response=response, **values)
         if not any(response in ASKING_BACK for response, _ in lines):  # a question back is no answer to rate
             offer_rating(dispatcher, tracker)
+        return []
+
+
+class ActionAnswerOutOfScope(Action):
+    """What the article does not cover: an agent; for a question about 콜마너 itself, also
+    콜마너 운영센터 (1688-6618), where the partner's own notice sends its drivers."""
+
+    def name(self) -> Text:
+        return "action_answer_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        about_partner_app = bool(entity_values(tracker, "partner_app")) or vocabulary().mentions_partner_app(
+            latest_text(tracker)
+        )
+        dispatcher.utter_message(response="utter_out_of_scope_partner_app" if about_partner_app else "utter_out_of_scope")
         return []
 
 

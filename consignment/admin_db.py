@@ -84,6 +84,8 @@ class Restriction:
     status: str  # "suspended" | "customer_blocked" | "none"
     reason: Optional[str] = None  # the suspension's reason, for ⓐ
     blocked_customers: int = 0  # how many customers blocked the driver (never who), for ⓑ
+    # when the suspension in force ends, as the record says; None: open-ended (정지 해제 예정일 없음)
+    ends_at: Optional[dt.datetime] = None
 
     SUSPENDED = "suspended"
     CUSTOMER_BLOCKED = "customer_blocked"
@@ -105,7 +107,8 @@ def restriction_from(
     in_force = [s for s in suspensions if suspension_in_force(s, now)]
     if in_force:
         latest = max(in_force, key=lambda s: aware(s.started_at, ADMIN_RECORDS_ZONE))
-        return Restriction(Restriction.SUSPENDED, reason=latest.reason)
+        ends = latest.ends_at and aware(latest.ends_at, ADMIN_RECORDS_ZONE)
+        return Restriction(Restriction.SUSPENDED, reason=latest.reason, ends_at=ends)
     if blocked_customers:
         return Restriction(Restriction.CUSTOMER_BLOCKED, blocked_customers=blocked_customers)
     return Restriction(Restriction.NONE)

@@ -117,6 +117,15 @@ def phone_digest(phone: str, secret: Optional[str] = None) -> str:
     ).hexdigest()
 
 
+def driver_digest(driver_id: str, secret: Optional[str] = None) -> str:
+    """Keyed digest of a verified driver's id: the conversation remembers *who* passed 본인확인
+    (for a follow-up question) without holding the id itself."""
+    key = (secret if secret is not None else settings.driver_token_secret()) or ""
+    return hmac.new(
+        hashlib.sha256(b"driver-digest:" + key.encode()).digest(), driver_id.encode(), hashlib.sha256
+    ).hexdigest()
+
+
 def same_name(given: str, on_record: str) -> bool:
     def norm(name: str) -> str:
         return "".join(unicodedata.normalize("NFC", name).split())

@@ -19,6 +19,7 @@ from consignment.identity import (
     FAILED_CHECKS_WINDOW,
     MAX_FAILED_CHECKS,
     IdentityNotVerified,
+    driver_digest,
     match_record,
     verify_driver_token,
 )
@@ -64,6 +65,8 @@ def triage_inquiry(
 class RestrictionAnswer:
     kind: str
     reason: Optional[str] = None
+    # the driver who passed 본인확인 (an answer of OUTCOMES only): never shown, never logged
+    driver_id: Optional[str] = None
 
     SUSPENDED = "suspended"  # ⓐ
     CUSTOMER_BLOCKED = "customer_block"  # ⓑ
@@ -125,7 +128,11 @@ def answer_restriction_inquiry(
     # the outcome only: a driver's suspension status by id is personal data (issue 13 item 5)
     logger.info("restriction inquiry: answered (%s)", restriction.status)
     outcome = OUTCOME_OF_RESTRICTION[restriction.status]
-    return RestrictionAnswer(outcome, reason=restriction.reason if outcome == RestrictionAnswer.SUSPENDED else None)
+    return RestrictionAnswer(
+        outcome,
+        reason=restriction.reason if outcome == RestrictionAnswer.SUSPENDED else None,
+        driver_id=verified.driver_id,
+    )
 
 
 def _give_back(failed_checks: FailedChecks, reservation: Optional[int]) -> None:
@@ -154,4 +161,81 @@ RESPONSES = {
     RestrictionAnswer.NOT_VERIFIED: "utter_identity_not_verified",
     RestrictionAnswer.TOO_MANY_FAILED_CHECKS: "utter_identity_checks_exhausted",
     RestrictionAnswer.UNAVAILABLE: "utter_lookup_unavailable",
+}
+
+
+# ── Q3 follow-ups: what a driver asks about the answer just given (issue 14 item 5) ──────────
+# "언제 풀려요?" gets what the record shows (an end date, or that it shows none), never a guess;
+# "그 고객이 누구예요?" never anything about the customer; "왜 안 되는 건데요?" and
+# "다른 콜은 돼요?" the article's own lines for the answer the driver got.
+WHO, ENDS, OTHER_CALLS, WHY = "who", "ends", "other_calls", "why"
+BEFORE_LOOKUP = "utter_restriction_followup_before_lookup"
+
+FOLLOWUP_RESPONSES = {
+    (WHO, RestrictionAnswer.SUSPENDED): ["utter_restriction_customer_private"],
+    (WHO, RestrictionAnswer.CUSTOMER_BLOCKED): ["utter_restriction_customer_private", "utter_restriction_other_calls_ok"],
+    (WHO, RestrictionAnswer.NONE_ON_RECORD): ["utter_restriction_customer_private"],
+    (OTHER_CALLS, RestrictionAnswer.SUSPENDED): ["utter_restriction_other_calls_suspended"],
+    (OTHER_CALLS, RestrictionAnswer.CUSTOMER_BLOCKED): ["utter_restriction_other_calls_ok"],
+    (OTHER_CALLS, RestrictionAnswer.NONE_ON_RECORD): ["utter_restriction_followup_none"],
+    (ENDS, RestrictionAnswer.CUSTOMER_BLOCKED): ["utter_restriction_block_has_no_end"],
+    (ENDS, RestrictionAnswer.NONE_ON_RECORD): ["utter_restriction_followup_none"],
+    (WHY, RestrictionAnswer.SUSPENDED): ["utter_restriction_why_suspended"],
+    (WHY, RestrictionAnswer.CUSTOMER_BLOCKED): ["utter_restriction_why_customer_block"],
+    (WHY, RestrictionAnswer.NONE_ON_RECORD): ["utter_restriction_followup_none"],
+}
+
+
+def followup_responses(topic: str, outcome: Optional[str]) -> List[str]:
+    """The responses for a follow-up about the Q3 answer the driver got (q3_outcome); before
+    any answer, an offer to look it up. (ENDS, SUSPENDED) needs the record: suspension_end()."""
+    if outcome not in RestrictionAnswer.OUTCOMES:
+        return [BEFORE_LOOKUP]
+    return FOLLOWUP_RESPONSES[(topic, outcome)]
+
+
+@dataclass(frozen=True)
+class SuspensionEnd:
+    kind: str
+    ends_at: Optional[dt.datetime] = None
+
+    ENDS_ON = "ends_on"  # the record has an end date
+    NO_END_ON_RECORD = "no_end_on_record"  # open-ended: the record shows no end date
+    NOT_IN_FORCE = "not_in_force"  # no longer suspended when asked
+    NOT_VERIFIED = RestrictionAnswer.NOT_VERIFIED
+    UNAVAILABLE = RestrictionAnswer.UNAVAILABLE
+
+
+def suspension_end(
+    token: Optional[str], verified_driver: Optional[str], repository: AdminRepository
+) -> SuspensionEnd:
+    """When the suspension of the driver who passed 본인확인 in this conversation ends, as the
+    record says. The token on the asking message must still be valid and be that driver's: the
+    end date is personal data like the reason (CONTRACT §4)."""
+    try:
+        driver_id = verify_driver_token(token)
+    except IdentityNotVerified as refusal:
+        logger.info("suspension end: identity not verified (%s)", refusal.code)
+        return SuspensionEnd(SuspensionEnd.NOT_VERIFIED)
+    if not verified_driver or driver_digest(driver_id) != verified_driver:
+        logger.info("suspension end: the token is not the verified driver's")
+        return SuspensionEnd(SuspensionEnd.NOT_VERIFIED)
+    try:
+        restriction = repository.restriction(driver_id)
+    except AdminDataUnavailable as outage:
+        logger.warning("suspension end: admin data unavailable (%s)", outage)
+        return SuspensionEnd(SuspensionEnd.UNAVAILABLE)
+    if restriction.status != Restriction.SUSPENDED:
+        return SuspensionEnd(SuspensionEnd.NOT_IN_FORCE)
+    if restriction.ends_at is None:
+        return SuspensionEnd(SuspensionEnd.NO_END_ON_RECORD)
+    return SuspensionEnd(SuspensionEnd.ENDS_ON, ends_at=restriction.ends_at)
+
+
+SUSPENSION_END_RESPONSES = {
+    SuspensionEnd.ENDS_ON: "utter_restriction_ends_on",
+    SuspensionEnd.NO_END_ON_RECORD: "utter_restriction_end_not_on_record",
+    SuspensionEnd.NOT_IN_FORCE: "utter_restriction_followup_none",
+    SuspensionEnd.NOT_VERIFIED: "utter_identity_not_verified",
+    SuspensionEnd.UNAVAILABLE: "utter_lookup_unavailable",
 }

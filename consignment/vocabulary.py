@@ -41,6 +41,7 @@ class Vocabulary:
     region_groups: Dict[str, Tuple[str, ...]]  # group → its members (gazetteer keys)
     region_group_aliases: Dict[str, str]  # a way of naming a group (folded) → the group
     region_group_written: Dict[str, Tuple[str, ...]]  # the group → its spellings as written
+    restriction_followup_cues: Dict[str, Tuple[str, ...]]  # Q3 follow-up topic → its cue words
 
     def aliases(self, entity: str) -> Iterable[Tuple[str, str]]:
         """(alias as written in the content file, canonical value) for one entity type."""
@@ -155,6 +156,19 @@ class Vocabulary:
         return any(fold(word).startswith(folded) for word in self.landmark_words if len(fold(word)) > 2) \
             and len(folded) >= 2
 
+    def has_restriction_followup_cue(self, text: str) -> bool:
+        folded = fold(text)
+        return any(fold(cue) in folded for cues in self.restriction_followup_cues.values() for cue in cues)
+
+    def restriction_followup_topic(self, text: str) -> str:
+        """What a follow-up to the Q3 answer asks (who / other_calls / ends / why), by the first
+        topic of the content file whose cue the message has; none: "why"."""
+        folded = fold(text)
+        for topic, cues in self.restriction_followup_cues.items():
+            if any(fold(cue) in folded for cue in cues):
+                return topic
+        return "why"
+
     def mentions_partner_app(self, text: str) -> bool:
         folded = fold(text)
         return any(fold(alias) in folded for alias in self.partner_app_aliases)
@@ -206,6 +220,9 @@ def vocabulary() -> Vocabulary:
         },
         region_group_written={
             group: tuple(dict.fromkeys([group, *spec["aliases"]])) for group, spec in raw["region_groups"].items()
+        },
+        restriction_followup_cues={
+            topic: tuple(cues) for topic, cues in raw["restriction_followup_cues"].items()
         },
     )
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.processor import MessageProcessor
@@ -134,6 +134,16 @@ def agent_replies_since_the_drivers_last_message(tracker: DialogueStateTracker) 
         if isinstance(event, BotUttered) and event.text and (event.metadata or {}).get("agent_id"):
             replies.append(event.text)
     return replies[::-1]
+
+
+def agent_replies_after(tracker: DialogueStateTracker, after: float) -> List[Tuple[str, float]]:
+    """(text, time) of what agents wrote to the conversation after `after` (a REST client's poll)."""
+    return [
+        (event.text, event.timestamp)
+        for event in tracker.events
+        if isinstance(event, BotUttered) and event.text and (event.metadata or {}).get("agent_id")
+        and event.timestamp > after
+    ]
 
 
 async def sync_tracker(agent, conversation_id: str) -> bool:

@@ -3,6 +3,14 @@
     {"sender": "...", "message": "...", "metadata": {"driver_token": "<JWT>"}, "message_id": optional}
         → [{"recipient_id", "text", ...}]
 
+    POST /webhooks/rest/messages  {"sender": "...", "metadata": {"driver_token": "<JWT>"}, "after": <unix time>}
+        → {"handed_over": true|false, "messages": [{"recipient_id", "text", "timestamp"}]}
+
+The second is the poll of a client without push (the driver app on REST) during a handoff: what
+the agents wrote to this conversation after `after` (the last `timestamp` the client saw; none:
+the whole current session), without sending a message. Same holder rule, same per-address limit,
+its own per-conversation allowance (polling every 5 s leaves room for the driver's messages).
+
 A client that retries a turn after a transport failure sends the same `message_id` (and
 `"retry": true`): it gets the replies of the turn that ran, and the message is not handled twice.
 The replies are kept in Redis for a while (server.shared_state.TurnReplies); a retry whose turn
@@ -40,7 +48,7 @@ from sanic.response import HTTPResponse
 from consignment.content import message
 from consignment.conversation_holders import default_holders
 from consignment.identity import TOKEN_METADATA_KEY, token_holder
-from server.handoff_pause import HANDED_OVER
+from server.handoff_pause import HANDED_OVER, agent_replies_after, handed_over
 from server.inbound import DriverGuards, client_address, driver_metadata, holder_digest
 from server.shared_state import TurnReplies, redis_client
 
@@ -215,5 +223,51 @@ class DriverRestInput(RestInput):
             if message_id:
                 await turns.finish(sender, message_id, holder, replies)
             return response.json(replies)
+
+        @rest_bp.route("/messages", methods=["POST"])
+        async def agent_messages(request: Request) -> HTTPResponse:
+            """What the agents wrote to the conversation after `after`: a REST client's way to hear
+            an agent without sending a message."""
+            try:
+                body = request.json
+            except Exception:  # malformed JSON
+                body = None
+            sender = body.get("sender") if isinstance(body, dict) else None
+            after = body.get("after", 0) if isinstance(body, dict) else None
+            if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS \
+                    or isinstance(after, bool) or not isinstance(after, (int, float)):
+                return reply(sender if isinstance(sender, str) else None, "invalid_poll", 400)
+            token = driver_metadata(body.get("metadata")).get(TOKEN_METADATA_KEY)
+            holder = holder_digest(token)
+            guard = guards.for_domain(request.app.ctx.agent.domain)
+            address = client_address(request.ip, request.headers.get("X-Forwarded-For"))
+            refusal = await guard.refusal(f"{self.name()}-poll", f"{holder}:{sender}", address, "")
+            if refusal:
+                return reply(sender, refusal.key, refusal.status)
+            driver_id = token_holder(token)
+            if driver_id is None and len(sender.strip()) < MIN_ANONYMOUS_SENDER_CHARS:
+                return reply(sender, "guessable_anonymous_sender", 400)
+            blocking = functools.partial(asyncio.get_running_loop().run_in_executor, None)
+            try:
+                held = await blocking(default_holders().holder, sender)
+                if held is None:  # nobody has written here: nothing to hear, and nothing is claimed
+                    return response.json({"handed_over": False, "messages": []})
+                if held.driver_id != driver_id:
+                    logger.warning("rest: a poll of a conversation another holder holds was refused")
+                    return reply(sender, "conversation_of_another_holder", 403)
+                tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+                in_queue = await handed_over(sender)
+            except Exception as error:  # never a trace, never a made-up "nothing new"
+                logger.error("rest: a poll could not be answered (%s)", type(error).__name__)
+                return reply(sender, "unavailable", 503)
+            if tracker is None:
+                return response.json({"handed_over": bool(in_queue), "messages": []})
+            return response.json({
+                "handed_over": tracker.is_paused() if in_queue is None else in_queue,
+                "messages": [
+                    {"recipient_id": sender, "text": text, "timestamp": at}
+                    for text, at in agent_replies_after(tracker, float(after))
+                ],
+            })
 
         return rest_bp

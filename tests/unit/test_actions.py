@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import consignment.admin_db as admin_db
 import consignment.assist_store as assist_store
+from actions.restriction_followup import ActionAnswerRestrictionFollowup
 from actions.acceptance_blocked import (
     ActionAnswerAcceptanceRestriction,
     ActionTriageAcceptanceBlocked,
@@ -17,7 +18,7 @@ from actions.acceptance_blocked import (
 )
 from actions.handoff import ActionHandoff
 from actions.questions import ActionAnswerServiceRegions, ActionExplainConsignmentCall
-from consignment.identity import mint_driver_token, phone_digest
+from consignment.identity import driver_digest, mint_driver_token, phone_digest
 from server.nlg import KoreanResponseGenerator
 from tests.conftest import DEMO_DRIVERS, PROJECT_ROOT, TEST_SECRET
 
@@ -432,6 +433,95 @@ async def test_the_answer_clears_the_identity_slots():
     _, events, _ = await run(ActionAnswerAcceptanceRestriction(), tracker(slots=identity_slots("D-1001"), metadata=with_token("D-1001")))
     slots = slot_events(events)
     assert slots["driver_name"] is None and slots["phone_digest"] is None
+
+
+async def test_the_answer_remembers_who_passed_identity_as_a_digest_only():
+    _, events, _ = await run(ActionAnswerAcceptanceRestriction(), tracker(slots=identity_slots("D-1005"), metadata=with_token("D-1005")))
+    remembered = slot_events(events)["q3_verified_driver"]
+    assert remembered == driver_digest("D-1005") and "D-1005" not in remembered
+
+
+# ── Q3 follow-ups ───────────────────────────────────────────────────────────
+
+async def followup(text: str, outcome: Optional[str], driver_id: Optional[str] = None, token_of: Optional[str] = None) -> List[str]:
+    slots = {"q3_outcome": outcome, "q3_verified_driver": driver_digest(driver_id) if driver_id else None}
+    metadata = with_token(token_of or driver_id) if (token_of or driver_id) else {}
+    texts, events, _ = await run(ActionAnswerRestrictionFollowup(), tracker(text, "ask_restriction_followup", slots=slots, metadata=metadata))
+    assert events == []
+    return texts
+
+
+async def test_when_it_ends_reads_the_end_date_from_the_record():
+    texts = await followup("언제 풀려요?", "suspended", "D-1005")
+    assert "2027년 12월 31일까지" in texts[0]
+
+
+async def test_an_open_ended_suspension_is_said_to_have_no_end_on_record():
+    texts = await followup("언제 풀려요?", "suspended", "D-1001")
+    assert "종료 예정일이 없어" in texts[0]
+
+
+async def test_the_end_date_is_refused_to_a_token_of_another_driver():
+    texts = await followup("언제 풀려요?", "suspended", "D-1005", token_of="D-1003")
+    assert NOT_VERIFIED in texts[0] and "2027" not in texts[0]
+
+
+async def test_the_end_date_is_refused_without_a_token():
+    texts, _, _ = await run(ActionAnswerRestrictionFollowup(), tracker(
+        "언제 풀려요?", "ask_restriction_followup", slots={"q3_outcome": "suspended", "q3_verified_driver": driver_digest("D-1005")}))
+    assert NOT_VERIFIED in texts[0]
+
+
+async def test_the_end_date_lookup_in_an_outage_apologises(monkeypatch):
+    monkeypatch.setattr(admin_db, "_default", admin_db.AdminRepository(url="postgresql://postgres@127.0.0.1:1/x", load_demo_data=False))
+    texts = await followup("언제 풀려요?", "suspended", "D-1005")
+    assert "지금 배차 제한 내역을 조회할 수 없어" in texts[0]
+
+
+@pytest.mark.parametrize("outcome", ["suspended", "customer_block", "none_on_record"])
+async def test_who_the_customer_is_is_never_said(outcome):
+    texts = await followup("그 고객이 누구예요?", outcome, "D-1002")
+    assert texts[0] == "죄송합니다. 고객님의 정보는 개인정보 보호를 위해 안내해 드릴 수 없습니다."
+
+
+async def test_other_calls_after_a_block_are_acceptable_as_the_script_says():
+    assert await followup("다른 콜은 돼요?", "customer_block", "D-1002") == [
+        "네. 요청한 고객님의 콜만 차단되고 다른 호출 건은 수락이 가능합니다."]
+
+
+async def test_other_calls_after_a_suspension_are_not():
+    texts = await followup("다른 콜은 돼요?", "suspended", "D-1001")
+    assert "모든 위탁콜 노출이 제한되어" in texts[0]
+
+
+async def test_why_after_nothing_on_record_gives_the_way_forward():
+    texts = await followup("왜 안 되는 건데요?", "none_on_record", "D-1003")
+    assert "1688-6618" in texts[0]
+
+
+async def test_a_follow_up_before_any_answer_offers_the_lookup_and_says_nothing_of_the_record():
+    texts = await followup("언제 풀려요?", None, token_of="D-1005")
+    assert texts[0].startswith("아직 기사님의 배차 제한 내역을 확인하지 않았습니다")
+
+
+async def test_a_why_that_reads_like_a_new_report_after_the_answer_is_a_follow_up():
+    texts, events, _ = await run(ActionTriageAcceptanceBlocked(), tracker(
+        "그러면 왜 수락이 안되는거예요", "report_acceptance_blocked", slots={"q3_outcome": "customer_block"}))
+    assert "다시 만나지 않기" in texts[0] and slot_events(events)["triage"] == "followed_up"
+
+
+async def test_a_new_report_naming_colmaner_after_the_answer_starts_the_flow_again():
+    texts, events, _ = await run(ActionTriageAcceptanceBlocked(), tracker(
+        "콜마너에서 또 콜 수락이 안 돼요", "report_acceptance_blocked",
+        entities=[{"entity": "partner_app", "value": "콜마너"}], slots={"q3_outcome": "customer_block"}))
+    assert slot_events(events)["triage"] == "consignment"
+
+
+async def test_when_calls_come_back_without_a_place_after_a_suspension_is_a_follow_up():
+    texts, _, _ = await run(ActionAnswerServiceRegions(), tracker(
+        "언제부터 콜 받을 수 있나요", "ask_service_regions",
+        slots={"q3_outcome": "suspended", "q3_verified_driver": driver_digest("D-1005")}, metadata=with_token("D-1005")))
+    assert "2027년 12월 31일까지" in texts[0]
 
 
 # ── handoff ─────────────────────────────────────────────────────────────────

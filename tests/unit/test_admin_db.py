@@ -58,8 +58,18 @@ def test_a_suspension_ending_exactly_now_is_over():
 
 @pytest.mark.parametrize("driver_id", sorted(EXPECTED))
 def test_each_demo_driver_gets_the_restriction_the_fixtures_describe(sqlite_repository, driver_id):
-    status, reason, blocked = EXPECTED[driver_id]
-    assert sqlite_repository.restriction(driver_id) == Restriction(status, reason, blocked)
+    found = sqlite_repository.restriction(driver_id)
+    assert (found.status, found.reason, found.blocked_customers) == EXPECTED[driver_id]
+
+
+def test_a_suspension_in_force_carries_the_end_the_record_gives(sqlite_repository):
+    assert sqlite_repository.restriction("D-1005").ends_at == dt.datetime(
+        2027, 12, 31, 23, 59, 59, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+
+
+def test_an_open_ended_suspension_has_no_end(sqlite_repository):
+    found = sqlite_repository.restriction("D-1001")
+    assert found.status == Restriction.SUSPENDED and found.ends_at is None
 
 
 def test_the_clock_decides_what_is_in_force(tmp_path):
@@ -111,8 +121,8 @@ def postgres_url():
 @pytest.mark.parametrize("driver_id", sorted(EXPECTED))
 def test_each_demo_driver_gets_the_same_restriction_on_postgresql(postgres_url, driver_id):
     repository = AdminRepository(url=postgres_url, clock=lambda: NOW, load_demo_data=True)
-    status, reason, blocked = EXPECTED[driver_id]
-    assert repository.restriction(driver_id) == Restriction(status, reason, blocked)
+    found = repository.restriction(driver_id)
+    assert (found.status, found.reason, found.blocked_customers) == EXPECTED[driver_id]
 
 
 @pytest.mark.postgres

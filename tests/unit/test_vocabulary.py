@@ -50,3 +50,17 @@ def test_a_partially_quoted_colmaner_message_is_recognised():
 )
 def test_q1_follow_up_topics_are_answered_by_their_response(question, topic):
     assert topic in vocabulary().consignment_topic_responses(question)
+
+
+@pytest.mark.parametrize("text,topic", [
+    ("언제 풀려요?", "ends"),
+    ("정지 기간이 얼마나 돼요", "ends"),
+    ("그 고객이 누구예요?", "who"),
+    ("누가그랬어요", "who"),
+    ("다른 콜은 돼요?", "other_calls"),
+    ("그 손님 콜만 안 되는 거예요?", "other_calls"),
+    ("왜 안 되는 건데요?", "why"),
+    ("이유가 뭔데요", "why"),
+])
+def test_a_q3_follow_up_is_read_by_its_topic(text, topic):
+    assert vocabulary().restriction_followup_topic(text) == topic

@@ -1,0 +1,80 @@
+"""A REST client hears the agent without sending a message (issue 18 item 1): the poll
+POST /webhooks/rest/messages on the live servers, with a real handoff taken and answered through
+the assist API."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+
+from consignment.agent_auth import mint_agent_token
+from consignment.identity import mint_driver_token
+from tests.conftest import TEST_SECRET
+from tests.live_servers import AGENT_SECRET
+
+pytestmark = pytest.mark.live
+
+
+def agent(agent_id: str) -> dict:
+    return {"Authorization": f"Bearer {mint_agent_token(agent_id, AGENT_SECRET)}"}
+
+
+def say(assistant, sender: str, text: str, token: str | None = None) -> list:
+    metadata = {"driver_token": token} if token else {}
+    answer = requests.post(f"{assistant.url}/webhooks/rest/webhook", timeout=120,
+                           json={"sender": sender, "message": text, "metadata": metadata})
+    answer.raise_for_status()
+    return answer.json()
+
+
+def poll(assistant, sender: str, token: str | None = None, **extra) -> requests.Response:
+    metadata = {"driver_token": token} if token else {}
+    return requests.post(f"{assistant.url}/webhooks/rest/messages", timeout=60,
+                         json={"sender": sender, "metadata": metadata, **extra})
+
+
+def taken_and_answered(assistant, sender: str, agent_id: str, text: str, token: str | None = None) -> None:
+    say(assistant, sender, "상담원 연결해 주세요", token)
+    mine = agent(agent_id)
+    queue = requests.get(f"{assistant.url}/webhooks/assist/handoffs", headers=mine, timeout=30).json()
+    handoff_id = next(h["handoff_id"] for h in queue["handoffs"] if h["conversation_id"] == sender)
+    base = f"{assistant.url}/webhooks/assist/handoffs/{handoff_id}"
+    assert requests.post(f"{base}/take", json={}, headers=mine, timeout=30).status_code == 200
+    assert requests.post(f"{base}/reply", json={"text": text}, headers=mine, timeout=30).status_code == 200
+
+
+def test_a_driver_polling_hears_the_agents_reply_without_sending_anything(assistant):
+    sender, token = f"poll-{uuid.uuid4().hex}", mint_driver_token("D-1003", TEST_SECRET)
+    taken_and_answered(assistant, sender, "A-POLL-1", "상담원 박두리입니다. 확인해 드릴게요.", token)
+    heard = poll(assistant, sender, token)
+    assert heard.status_code == 200
+    assert heard.json()["handed_over"] is True
+    assert [m["text"] for m in heard.json()["messages"]] == ["상담원 박두리입니다. 확인해 드릴게요."]
+
+
+def test_a_poll_after_the_last_timestamp_seen_brings_only_newer_replies(assistant):
+    sender = f"poll-{uuid.uuid4().hex}"  # anonymous: the long sender id is the key
+    taken_and_answered(assistant, sender, "A-POLL-2", "첫 번째 답변입니다.")
+    seen = poll(assistant, sender).json()["messages"][-1]["timestamp"]
+    assert poll(assistant, sender, after=seen).json()["messages"] == []
+
+
+def test_another_driver_cannot_poll_someone_elses_conversation(assistant):
+    sender, token = f"poll-{uuid.uuid4().hex}", mint_driver_token("D-1007", TEST_SECRET)
+    taken_and_answered(assistant, sender, "A-POLL-3", "D-1007 기사님께만 보이는 답변입니다.", token)
+    other = poll(assistant, sender, mint_driver_token("D-1002", TEST_SECRET))
+    assert other.status_code == 403 and "D-1007 기사님께만" not in other.text
+    assert poll(assistant, sender).status_code == 403  # nor a client without a token
+
+
+def test_a_poll_of_a_conversation_nobody_started_claims_nothing(assistant):
+    sender, token = f"poll-{uuid.uuid4().hex}", mint_driver_token("D-1002", TEST_SECRET)
+    assert poll(assistant, sender, token).json() == {"handed_over": False, "messages": []}
+    # the first to write still holds it: the poll did not make it D-1002's
+    assert "CNMP" in " ".join(r.get("text", "") for r in say(assistant, sender, "위탁콜이 뭐예요?", mint_driver_token("D-1003", TEST_SECRET)))
+
+
+def test_a_malformed_poll_gets_a_korean_400(assistant):
+    answer = poll(assistant, f"poll-{uuid.uuid4().hex}", after="어제")
+    assert answer.status_code == 400 and "after" in answer.json()[0]["text"]
