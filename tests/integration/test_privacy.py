@@ -205,3 +205,8 @@ def test_a_widget_conversation_is_its_drivers_and_erased_with_them(assistant):
     assert conversation["channel"] == "widget" and conversation["messages"][0]["text"] == QUESTION
     assert erase(assistant, ERASED).status_code == 200
     assert stored_events(assistant, session_id) == 0
+
+
+def test_the_openapi_document_describes_export_and_erase(assistant):
+    paths = requests.get(f"{assistant.url}/webhooks/assist/openapi.json", timeout=10).json()["paths"]
+    assert "get" in paths["/drivers/{driver_id}/export"] and "post" in paths["/drivers/{driver_id}/erase"]
