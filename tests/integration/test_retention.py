@@ -221,3 +221,14 @@ def test_make_purge_beside_the_serving_assistant_keeps_a_conversation_in_progres
         sa.create_engine(f"sqlite:///{assistant.workdir / 'conversations.db'}"), [lapsed, running]) == {running}
     assert "휴대폰 번호를 알려주시겠어요" in " ".join(r.get("text") or "" for r in name_turn)
     assert "특정 고객님의 요청으로" in " ".join(r.get("text") or "" for r in phone_turn)
+
+
+def test_the_leads_numbers_count_an_anonymised_rating_but_not_as_a_conversation(purged):
+    from consignment import analytics
+
+    engine, store, _, _ = purged
+    day = days_ago(100).astimezone(analytics.KST).date()
+    report = analytics.report(engine, store, day - dt.timedelta(days=1), day + dt.timedelta(days=1))
+    assert report["csat"]["up"] == 1  # the 100-day-old conversation's rating, anonymised
+    assert report["conversations"] == 1  # only the one an unresolved handoff keeps
+    assert report["intents"] == {"ask_consignment_call": 2}
