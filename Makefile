@@ -1,5 +1,5 @@
 # Everything a developer runs. The README's two commands are `make run` and `make test`.
-.PHONY: run serve test setup train validate evaluate benchmark chat agent-token lead-token revoke-agent-token export-corrections screenshots fuzz zendesk-app cluster load-fault seed-analytics
+.PHONY: run serve test setup train validate evaluate benchmark chat agent-token lead-token revoke-agent-token export-corrections screenshots fuzz zendesk-app cluster load-fault seed-analytics purge
 
 run:            ## set up, train if needed, start both servers, chat in the terminal (demo mode)
 	scripts/run.sh
@@ -58,3 +58,6 @@ zendesk-app:    ## the Zendesk sidebar app's upload zip, dist/zendesk-app.zip (Z
 
 seed-analytics: ## [demo] a month of demo conversations for the CS lead's dashboard (embedded databases only)
 	scripts/bootstrap.sh && ASSISTANT_DEMO_MODE=$${ASSISTANT_DEMO_MODE:-1} .venv/bin/python scripts/seed_analytics.py
+
+purge:          ## delete or anonymise what is past its retention (docs/privacy.md; RETENTION_*_DAYS), on the servers' stores
+	.venv/bin/python scripts/purge.py

@@ -20,24 +20,12 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import sqlalchemy as sa
 
 from consignment import assist_store as store
+from consignment.conversation_events import ANONYMISED_PREFIX, RATINGS, events
 from consignment.handoff import reason_labels
 from consignment.identity import mask_tokens_in
 from consignment.settings import KST
 
-# Rasa's events table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent), read-only here
-events = sa.Table(
-    "events", sa.MetaData(),
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("sender_id", sa.String(255)),
-    sa.Column("type_name", sa.String(255)),
-    sa.Column("timestamp", sa.Float),
-    sa.Column("intent_name", sa.String(255)),
-    sa.Column("action_name", sa.String(255)),
-    sa.Column("data", sa.Text),
-)
-
 FALLBACK = "nlu_fallback"
-RATINGS = {"rate_helpful": "up", "rate_unhelpful": "down"}
 Q3_OUTCOME_SLOT = "q3_outcome"
 Q3_OUTCOMES = ("suspended", "customer_block", "none_on_record")
 STAFF_SENDERS = "slack-%"  # Slack conversations are staff, not drivers
@@ -86,8 +74,11 @@ def _percentile(values: List[float], q: float) -> Optional[float]:
 
 def report(events_engine: sa.engine.Engine, assist: "store.AssistStore", start: dt.date, end: dt.date) -> Dict[str, Any]:
     begin, finish = day_range(start, end)
-    in_range = sa.and_(events.c.timestamp >= begin, events.c.timestamp < finish,
-                       events.c.sender_id.notlike(STAFF_SENDERS))
+    in_time = sa.and_(events.c.timestamp >= begin, events.c.timestamp < finish,
+                      events.c.sender_id.notlike(STAFF_SENDERS))
+    # a rating whose conversation is past retention stays, anonymised (consignment/retention.py):
+    # counted with the ratings, never as a conversation or a message
+    in_range = sa.and_(in_time, events.c.sender_id.notlike(ANONYMISED_PREFIX + "%"))
     user = sa.and_(events.c.type_name == "user", in_range)
     day = _day(events_engine, events.c.timestamp)
     by_day: Dict[str, Dict[str, Any]] = defaultdict(lambda: {
@@ -114,7 +105,8 @@ def report(events_engine: sa.engine.Engine, assist: "store.AssistStore", start: 
         ratings: Counter = Counter()
         for day_number, intent, count in conn.execute(
             sa.select(day, events.c.intent_name, sa.func.count(sa.distinct(events.c.sender_id)))
-            .where(user, events.c.intent_name.in_(list(RATINGS))).group_by(day, events.c.intent_name)
+            .where(events.c.type_name == "user", in_time, events.c.intent_name.in_(list(RATINGS)))
+            .group_by(day, events.c.intent_name)
         ):
             by_day[_date(day_number)][f"csat_{RATINGS[intent]}"] += count
             ratings[RATINGS[intent]] += count

@@ -116,6 +116,19 @@ agent_audit = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
 
+privacy_requests = sa.Table(
+    "privacy_requests",
+    metadata,
+    # a lead's export or erasure of a driver's data (CONTRACT §4): who, whom, when, and what was
+    # counted — numbers only. An erasure's row is all that stays of the driver here.
+    sa.Column("request_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("lead_id", sa.String(64), nullable=False),
+    sa.Column("driver_id", sa.String(64), nullable=False, index=True),
+    sa.Column("action", sa.String(16), nullable=False),  # export | erase
+    sa.Column("detail", sa.String(200)),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
 VERDICTS = ("used", "edited", "rejected")
 OPEN, TAKEN, RESOLVED = "open", "taken", "resolved"
 
@@ -352,6 +365,118 @@ class AssistStore:
             return conn.execute(sa.select(revoked_agent_tokens.c.token_id).where(
                 revoked_agent_tokens.c.token_id == token_id)).first() is not None
 
+    # ── a driver's data: export and erasure (consignment/driver_data.py) ──────
+    def driver_records(self, driver_id: str, conversation_ids: List[str]) -> Dict[str, Any]:
+        """What this store holds about the driver: by driver id (failed 본인확인, lookups, privacy
+        requests) and by their conversations (handoffs, staff actions on them, suggestions)."""
+        ids = list(conversation_ids)
+        with self.engine.connect() as conn:
+            def rows(query) -> List[Dict[str, Any]]:
+                return [_plain(dict(r)) for r in conn.execute(query).mappings()]
+
+            in_conversations = lambda column: column.in_(ids) if ids else sa.false()  # noqa: E731
+            handoff_rows = rows(sa.select(handoffs).where(in_conversations(handoffs.c.conversation_id))
+                                .order_by(handoffs.c.created_at))
+            for row in handoff_rows:
+                row["packet"] = json.loads(row["packet"])
+            suggestion_rows = rows(sa.select(suggestions).where(in_conversations(suggestions.c.conversation_id))
+                                   .order_by(suggestions.c.created_at))
+            verdicts = rows(sa.select(feedback).where(feedback.c.suggestion_id.in_(
+                [r["suggestion_id"] for r in suggestion_rows])).order_by(feedback.c.feedback_id))
+            for row in suggestion_rows:
+                row["feedback"] = [v for v in verdicts if v["suggestion_id"] == row["suggestion_id"]]
+            return {
+                "handoffs": handoff_rows,
+                "failed_identity_checks": rows(
+                    sa.select(identity_failures.c.failed_at).where(identity_failures.c.driver_id == driver_id)
+                    .order_by(identity_failures.c.failed_at)),
+                "agent_suggestions": suggestion_rows,
+                "audit": {
+                    "lookups": rows(sa.select(lookup_audit).where(lookup_audit.c.driver_id == driver_id)
+                                    .order_by(lookup_audit.c.audit_id)),
+                    "agent_actions": rows(sa.select(agent_audit).where(in_conversations(agent_audit.c.conversation_id))
+                                          .order_by(agent_audit.c.audit_id)),
+                    "privacy_requests": rows(sa.select(privacy_requests).where(privacy_requests.c.driver_id == driver_id)
+                                             .order_by(privacy_requests.c.request_id)),
+                },
+            }
+
+    def erase_driver(self, driver_id: str, conversation_ids: List[str], lead_id: str, detail: str) -> Dict[str, int]:
+        """Everything driver_records finds, deleted in one transaction with the one row that
+        stays: this erasure (who, whom, when, the counts). The counts of what was deleted."""
+        ids = list(conversation_ids)
+        removed: Dict[str, int] = {}
+        with self.engine.begin() as conn:
+            def delete(name: str, table, condition) -> None:
+                removed[name] = removed.get(name, 0) + (conn.execute(table.delete().where(condition)).rowcount or 0)
+
+            if ids:
+                picked = sa.select(suggestions.c.suggestion_id).where(suggestions.c.conversation_id.in_(ids))
+                delete("suggestions", feedback, feedback.c.suggestion_id.in_(picked))
+                delete("suggestions", suggestions, suggestions.c.conversation_id.in_(ids))
+                delete("audit", agent_audit, agent_audit.c.conversation_id.in_(ids))
+                delete("handoffs", handoffs, handoffs.c.conversation_id.in_(ids))
+            delete("failed_identity_checks", identity_failures, identity_failures.c.driver_id == driver_id)
+            delete("failed_identity_checks", identity_check_turns, identity_check_turns.c.driver_id == driver_id)
+            delete("audit", lookup_audit, lookup_audit.c.driver_id == driver_id)
+            delete("audit", privacy_requests, privacy_requests.c.driver_id == driver_id)
+            conn.execute(privacy_requests.insert().values(
+                lead_id=lead_id, driver_id=driver_id, action="erase",
+                detail=(detail + " " + " ".join(f"{k} {v}" for k, v in sorted(removed.items()))).strip()[:200],
+                at=_now()))
+        return removed
+
+    def record_privacy_request(self, lead_id: str, driver_id: str, action: str, detail: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(privacy_requests.insert().values(
+                lead_id=lead_id, driver_id=driver_id, action=action, detail=detail[:200], at=_now()))
+
+    # ── retention (consignment/retention.py): a batch a transaction ───────────
+    def unresolved_handoff_conversations(self) -> List[str]:
+        """Conversations an agent is on (open or taken): the purge keeps them whole."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(handoffs.c.conversation_id).where(
+                handoffs.c.status != RESOLVED).distinct()).scalars())
+
+    def purge(self, cutoffs: Dict[str, dt.datetime], batch: int) -> Dict[str, int]:
+        """Deletes what is past its time: resolved handoffs (by resolution), failed 본인확인,
+        audit lines, suggestions with their feedback, revoked token ids. The counts."""
+        at = {name: _utc(value) for name, value in cutoffs.items()}
+        counts = {
+            "handoffs": self._delete_batches(
+                handoffs, handoffs.c.handoff_id,
+                (handoffs.c.status == RESOLVED) & (handoffs.c.resolved_at < at["handoffs"]), batch),
+            "failed_identity_checks": self._delete_batches(
+                identity_failures, identity_failures.c.failure_id,
+                identity_failures.c.failed_at < at["identity_failures"], batch)
+            + self._delete_batches(
+                identity_check_turns, identity_check_turns.c.driver_id,
+                identity_check_turns.c.checked_at < at["identity_failures"], batch),
+            "audit": sum(self._delete_batches(table, key, column < at["audit"], batch) for table, key, column in (
+                (lookup_audit, lookup_audit.c.audit_id, lookup_audit.c.looked_up_at),
+                (agent_audit, agent_audit.c.audit_id, agent_audit.c.at),
+                (privacy_requests, privacy_requests.c.request_id, privacy_requests.c.at))),
+            "revoked_tokens": self._delete_batches(
+                revoked_agent_tokens, revoked_agent_tokens.c.token_id,
+                revoked_agent_tokens.c.revoked_at < at["revoked_tokens"], batch),
+        }
+        old = sa.select(suggestions.c.suggestion_id).where(suggestions.c.created_at < at["suggestions"])
+        counts["suggestions"] = self._delete_batches(
+            feedback, feedback.c.feedback_id, feedback.c.suggestion_id.in_(old), batch) + self._delete_batches(
+            suggestions, suggestions.c.suggestion_id, suggestions.c.created_at < at["suggestions"], batch)
+        return counts
+
+    def _delete_batches(self, table, key, condition, batch: int) -> int:
+        deleted = 0
+        while True:
+            with self.engine.begin() as conn:
+                keys = list(conn.execute(sa.select(key).where(condition).limit(batch)).scalars())
+                if keys:
+                    conn.execute(table.delete().where(key.in_(keys)))
+            deleted += len(keys)
+            if len(keys) < batch:
+                return deleted
+
     # ── the CS lead's numbers (consignment.analytics) ─────────────────────────
     def handoffs_between(self, begin: float, end: float) -> List[Dict[str, Any]]:
         """Handoffs created in [begin, end) (unix seconds): conversation, time, reason."""
@@ -400,6 +525,12 @@ def corrections_as_nlu_yaml(rows: List[Dict[str, Any]]) -> str:
 
 def _masked(text: str) -> str:
     return mask_tokens_in(mask_phone_numbers_in(text))
+
+
+def _plain(row: Dict[str, Any]) -> Dict[str, Any]:
+    """A row as JSON can carry it: times in ISO 8601 (UTC: SQLite keeps no offset)."""
+    return {key: aware(value, ASSIST_STORE_ZONE).isoformat() if isinstance(value, dt.datetime) else value
+            for key, value in row.items()}
 
 
 def _now() -> dt.datetime:

@@ -15,9 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Callable, Iterable, List, Optional
 
 import sqlalchemy as sa
 
@@ -42,8 +43,11 @@ class Holder:
 
 
 ANONYMOUS = Holder(None)
-# a holder never changes, so a process may remember the ones it has seen (bounded)
+# a holder never changes while the conversation lives, so a process may remember the ones it has
+# seen (bounded) — for a minute: an erasure or the purge deletes the row, and a conversation that
+# goes on after that must record its holder again on every replica, to stay findable by its driver
 CACHE_SIZE = 10_000
+CACHE_SECONDS = 60.0
 
 
 class ConversationHolders:
@@ -56,16 +60,16 @@ class ConversationHolders:
             metadata.create_all(self.engine)
         except sa.exc.SQLAlchemyError:  # another process created the table at the same moment
             metadata.create_all(self.engine)
-        self._known: "OrderedDict[str, Holder]" = OrderedDict()
+        self._known: "OrderedDict[str, tuple]" = OrderedDict()  # conversation → (holder, seen at)
         self._lock = threading.Lock()
 
     def holder(self, conversation_id: str) -> Optional[Holder]:
         """Who holds the conversation; None when nobody does yet."""
         with self._lock:
-            held = self._known.get(conversation_id)
-            if held is not None:
+            known = self._known.get(conversation_id)
+            if known is not None and time.monotonic() - known[1] < CACHE_SECONDS:
                 self._known.move_to_end(conversation_id)
-                return held
+                return known[0]
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(conversation_holders.c.driver_id).where(
                 conversation_holders.c.conversation_id == conversation_id)).first()
@@ -73,7 +77,8 @@ class ConversationHolders:
             return None
         held = Holder(row[0])
         with self._lock:
-            self._known[conversation_id] = held
+            self._known[conversation_id] = (held, time.monotonic())
+            self._known.move_to_end(conversation_id)
             if len(self._known) > CACHE_SIZE:
                 self._known.popitem(last=False)
         return held
@@ -97,7 +102,55 @@ class ConversationHolders:
         """The conversations a driver holds (export, erasure)."""
         with self.engine.connect() as conn:
             return list(conn.execute(sa.select(conversation_holders.c.conversation_id).where(
-                conversation_holders.c.driver_id == driver_id)).scalars())
+                conversation_holders.c.driver_id == driver_id).order_by(conversation_holders.c.bound_at)).scalars())
+
+    def held_by(self, driver_id: str) -> List[dict]:
+        """The driver's conversations with their channel and since when (a driver's export)."""
+        with self.engine.connect() as conn:
+            return [
+                {"conversation_id": cid, "channel": channel, "held_since": bound_at}
+                for cid, channel, bound_at in conn.execute(
+                    sa.select(conversation_holders.c.conversation_id, conversation_holders.c.channel,
+                              conversation_holders.c.bound_at)
+                    .where(conversation_holders.c.driver_id == driver_id).order_by(conversation_holders.c.bound_at))
+            ]
+
+    def forget(self, conversation_ids: Iterable[str]) -> int:
+        """The conversations' holders, deleted (an erasure: their conversations are gone)."""
+        ids = list(conversation_ids)
+        with self._lock:
+            for cid in ids:
+                self._known.pop(cid, None)
+        if not ids:
+            return 0
+        with self.engine.begin() as conn:
+            return conn.execute(conversation_holders.delete().where(
+                conversation_holders.c.conversation_id.in_(ids))).rowcount or 0
+
+    def purge(self, cutoff: dt.datetime, still_stored: Callable[[List[str]], set], batch: int) -> int:
+        """Holders recorded before `cutoff` whose conversation has no event left (`still_stored`
+        says which of a batch still do), a batch a transaction. A conversation still stored keeps
+        its holder: it stays its driver's, and findable."""
+        deleted, after = 0, ""
+        cutoff = cutoff.astimezone(dt.timezone.utc)
+        while True:
+            with self.engine.connect() as conn:
+                ids = list(conn.execute(
+                    sa.select(conversation_holders.c.conversation_id)
+                    .where((conversation_holders.c.bound_at < cutoff) & (conversation_holders.c.conversation_id > after))
+                    .order_by(conversation_holders.c.conversation_id).limit(batch)).scalars())
+            if not ids:
+                return deleted
+            after = ids[-1]
+            stored = still_stored(ids)
+            gone = [cid for cid in ids if cid not in stored]
+            if gone:
+                with self.engine.begin() as conn:
+                    deleted += conn.execute(conversation_holders.delete().where(
+                        conversation_holders.c.conversation_id.in_(gone)
+                        & (conversation_holders.c.bound_at < cutoff))).rowcount or 0
+            if len(ids) < batch:
+                return deleted
 
 
 _default: Optional[ConversationHolders] = None

@@ -16,6 +16,15 @@
 | REDIS_URL | Redis shared by several processes | unset: in process |
 | TRACKER_DB_URL | PostgreSQL for conversations in `make cluster` | postgresql://postgres@127.0.0.1:5432/consignment |
 | SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL, SLACK_CHANNELS | Slack (docs/slack.md) | off |
+| RETENTION_CONVERSATIONS_DAYS | days a conversation's events (the driver's and the bot's messages, agents' replies) are kept after they happened; an unresolved handoff's conversation is kept until it is resolved | 90 |
+| RETENTION_RATINGS_DAYS | days a rating is kept, anonymised (no conversation, hour only) once its conversation is gone | 400 |
+| RETENTION_HANDOFFS_DAYS | days a resolved handoff (its context packet) is kept after it was resolved; unresolved ones are never purged | 90 |
+| RETENTION_IDENTITY_FAILURES_DAYS | days a failed 본인확인 is kept (the limit needs one hour) | 7 |
+| RETENTION_AUDIT_DAYS | days audit lines (lookups, agents' actions, privacy requests) are kept: ids only | 730 |
+| RETENTION_SUGGESTIONS_DAYS | days agents' suggestions (a pasted, masked driver message) and their feedback are kept | 180 |
+| RETENTION_CONVERSATION_HOLDERS_DAYS | days a conversation's holder (its driver id) is kept once none of its events is left | 90 |
+| RETENTION_REVOKED_TOKENS_DAYS | days a revoked agent token's id is kept (longer than any agent token lives: 8 h by default) | 30 |
+| PURGE_BATCH_SIZE | rows a purge transaction deletes at most (short transactions while serving) | 500 |
 | ASSISTANT_NOW | ISO time the assistant takes as "now" (demos, reproducible runs) | the real clock |
 """
 from __future__ import annotations
@@ -142,6 +151,38 @@ def _int(name: str, default: int) -> int:
         return int(os.environ.get(name, default))
     except ValueError:
         raise SystemExit(f"{name} must be a whole number") from None
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long each kind of data is kept, in days (docs/privacy.md says why each default)."""
+    conversations_days: int
+    ratings_days: int
+    handoffs_days: int
+    identity_failures_days: int
+    audit_days: int
+    suggestions_days: int
+    conversation_holders_days: int
+    revoked_tokens_days: int
+    batch_size: int
+
+
+def retention() -> Retention:
+    """RETENTION_*_DAYS and PURGE_BATCH_SIZE (consignment/retention.py applies them)."""
+    values = Retention(
+        conversations_days=_int("RETENTION_CONVERSATIONS_DAYS", 90),
+        ratings_days=_int("RETENTION_RATINGS_DAYS", 400),
+        handoffs_days=_int("RETENTION_HANDOFFS_DAYS", 90),
+        identity_failures_days=_int("RETENTION_IDENTITY_FAILURES_DAYS", 7),
+        audit_days=_int("RETENTION_AUDIT_DAYS", 730),
+        suggestions_days=_int("RETENTION_SUGGESTIONS_DAYS", 180),
+        conversation_holders_days=_int("RETENTION_CONVERSATION_HOLDERS_DAYS", 90),
+        revoked_tokens_days=_int("RETENTION_REVOKED_TOKENS_DAYS", 30),
+        batch_size=_int("PURGE_BATCH_SIZE", 500),
+    )
+    if values.batch_size < 1 or min(v for k, v in values.__dict__.items() if k.endswith("_days")) < 0:
+        raise SystemExit("RETENTION_*_DAYS must be 0 or more and PURGE_BATCH_SIZE 1 or more")
+    return values
 
 
 class UnsafeDeployment(SystemExit):

@@ -7,6 +7,8 @@
     GET  /webhooks/assist/handoffs  the queue; GET …/handoffs/<id> (the taker's view);
          POST …/handoffs/<id>/take|reply|transfer|resolve (audited)                   server/assist/handoffs.py
     GET  /webhooks/assist/analytics the CS lead's numbers (lead role)                 server/assist/analytics.py
+    GET  /webhooks/assist/drivers/<id>/export, POST …/erase  a driver's rights (lead role, audited)
+                                                                                      server/assist/privacy.py
     GET  /webhooks/assist/openapi.json, /console, /console/<file>                     server/assist/console.py
 
 Every API call needs an unrevoked agent token and stays within the size and rate limits
@@ -21,11 +23,11 @@ from typing import Any, Awaitable, Callable, Text
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
-from server.assist import analytics, console, handoffs, suggestions
+from server.assist import analytics, console, handoffs, privacy, suggestions
 from server.assist.auth import CHANNEL, authenticated
 from server.inbound import InboundGuard
 
-ROUTES = (*suggestions.ROUTES, *handoffs.ROUTES, *analytics.ROUTES, *console.ROUTES)
+ROUTES = (*suggestions.ROUTES, *handoffs.ROUTES, *analytics.ROUTES, *privacy.ROUTES, *console.ROUTES)
 
 
 class AgentAssistInput(InputChannel):

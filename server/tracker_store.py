@@ -198,12 +198,14 @@ def _write_ahead_log(engine) -> None:
 
 def _ensure_index(engine, events) -> None:
     """(sender_id, type_name, timestamp): a conversation's events, its latest session start,
-    and — for the CS lead's numbers — events of one type in a time range. Several processes
+    and — for the CS lead's numbers — events of one type in a time range; (timestamp): what the
+    retention purge deletes (consignment/retention.py). Several processes
     may start together: an index another one just created is fine."""
     indexes = (
         sa.Index("ix_events_sender_type_time", events.c.sender_id, events.c.type_name, events.c.timestamp),
         sa.Index("ix_events_type_time", events.c.type_name, events.c.timestamp),
         sa.Index("ix_events_action_time", events.c.action_name, events.c.timestamp),  # e.g. the Q3 outcomes
+        sa.Index("ix_events_time", events.c.timestamp),  # the retention purge: events past their time
     )
     for each in indexes:
         try:

@@ -15,7 +15,8 @@ only to a client on this machine (loopback, not through a proxy).
 A widget session belongs to the driver whose token opened it: its id carries a keyed signature
 of the token's driver (or of "anonymous"), so a session id alone is no key — a socket joins the
 conversation, and receives its replies and the agent's pushes, only with a token of the same
-driver. Which web origins may open the socket: WIDGET_ALLOWED_ORIGINS (default: this server's).
+driver. That driver is recorded as the conversation's holder (consignment/conversation_holders.py),
+so that their export and erasure find it. Which web origins may open the socket: WIDGET_ALLOWED_ORIGINS (default: this server's).
 
 CORS on the socket.io path has one owner, python-socketio (which applies WIDGET_ALLOWED_ORIGINS):
 Rasa always installs Sanic-CORS for `--cors`, and both adding `Access-Control-Allow-Origin` gave
@@ -41,6 +42,7 @@ import html
 import json
 import logging
 import re
+import asyncio
 import secrets
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
@@ -55,7 +57,8 @@ from socketio import AsyncServer
 
 from consignment import settings
 from consignment.content import load_yaml, message
-from consignment.identity import TOKEN_METADATA_KEY, mint_driver_token
+from consignment.conversation_holders import default_holders
+from consignment.identity import TOKEN_METADATA_KEY, mint_driver_token, token_holder
 from server.shared_state import redis_client
 from server.inbound import (
     DriverGuards,
@@ -245,6 +248,23 @@ class DriverWidgetInput(SocketIOInput):
     def _owner(self, data: Any) -> str:
         return owner_of(self._metadata(data).get(TOKEN_METADATA_KEY) if isinstance(data, dict) else None)
 
+    async def _record_holder(self, session_id: str, data: Dict[str, Any]) -> bool:
+        """The driver whose token opened the session holds its conversation in the holders'
+        table, as on REST: so their export and erasure find it (CONTRACT §4), across session
+        restarts and replicas. The session id already carries its owner's signature, so this
+        only records; an anonymous session has no driver to record. False when the table cannot
+        be reached: the turn does not run (it would leave a conversation its driver cannot find)."""
+        driver_id = token_holder(self._metadata(data).get(TOKEN_METADATA_KEY))
+        if driver_id is None:
+            return True
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                None, default_holders().claim, session_id, driver_id, self.name())
+        except Exception as error:
+            logger.error("widget: the conversation's holder could not be recorded (%s)", type(error).__name__)
+            return False
+        return True
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         global _active_channel
         sio = AsyncServer(
@@ -383,6 +403,10 @@ class DriverWidgetInput(SocketIOInput):
             if refusal:
                 await say(sid, refusal.key)
                 await sio.emit(TURN_END_EVT, {"session_id": sender_id}, room=sid, namespace=namespace)
+                return
+            if not await self._record_holder(sender_id, data):
+                await say(turn_room, "unavailable")
+                await sio.emit(TURN_END_EVT, {"session_id": sender_id}, room=turn_room, namespace=namespace)
                 return
             user_message = UserMessage(
                 guard().driver_text(text),
