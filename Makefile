@@ -1,5 +1,5 @@
 # Everything a developer runs. The README's two commands are `make run` and `make test`.
-.PHONY: run serve test setup train validate evaluate benchmark chat agent-token lead-token revoke-agent-token export-corrections screenshots fuzz zendesk-app cluster load-fault seed-analytics
+.PHONY: run serve test setup train validate evaluate benchmark chat agent-token lead-token revoke-agent-token export-corrections screenshots fuzz zendesk-app cluster load-fault seed-analytics image validate-k8s
 
 run:            ## set up, train if needed, start both servers, chat in the terminal (demo mode)
 	scripts/run.sh
@@ -58,3 +58,9 @@ zendesk-app:    ## the Zendesk sidebar app's upload zip, dist/zendesk-app.zip (Z
 
 seed-analytics: ## [demo] a month of demo conversations for the CS lead's dashboard (embedded databases only)
 	scripts/bootstrap.sh && ASSISTANT_DEMO_MODE=$${ASSISTANT_DEMO_MODE:-1} .venv/bin/python scripts/seed_analytics.py
+
+image:          ## build the Rasa and action-server images on this machine (podman, Debian rootfs), run them, check Q1 and health (docs/platform.md)
+	scripts/build_image.sh
+
+validate-k8s:   ## deploy/k8s/ against the newest Kubernetes schemas (kubernetes-validate in .venv-k8s)
+	scripts/validate_k8s.sh
