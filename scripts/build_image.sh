@@ -105,7 +105,7 @@ done
 timings+=("start to ready: $(elapsed "$start") s")
 health=$(curl -fsS "http://127.0.0.1:$actions_port/health")
 reply=$(curl -fsS -H 'Content-Type: application/json' \
-  -d "{\"sender\": \"image-check-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')\", \"message\": \"위탁콜이 뭐예요?\"}" \
+  -d "{\"sender\": \"image-check-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')\", \"message\": \"위탁콜이 뭐예요?\"}" \
   "http://127.0.0.1:$rasa_port/webhooks/rest/webhook")
 echo "action server /health: $health"
 echo "Q1 reply: $reply"
