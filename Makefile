@@ -1,5 +1,5 @@
 # Everything a developer runs. The README's two commands are `make run` and `make test`.
-.PHONY: run serve test setup train validate evaluate benchmark chat agent-token lead-token revoke-agent-token export-corrections screenshots fuzz zendesk-app cluster load-fault seed-analytics purge
+.PHONY: run serve test setup train validate evaluate benchmark chat agent-token lead-token revoke-agent-token export-corrections screenshots fuzz zendesk-app cluster load-fault seed-analytics purge image validate-k8s
 
 run:            ## set up, train if needed, start both servers, chat in the terminal (demo mode)
 	scripts/run.sh
@@ -61,3 +61,9 @@ seed-analytics: ## [demo] a month of demo conversations for the CS lead's dashbo
 
 purge:          ## delete or anonymise what is past its retention (docs/privacy.md; RETENTION_*_DAYS), on the servers' stores
 	.venv/bin/python scripts/purge.py
+
+image:          ## build the Rasa and action-server images on this machine (podman, Debian rootfs), run them, check Q1 and health (docs/platform.md)
+	scripts/build_image.sh
+
+validate-k8s:   ## deploy/k8s/ against the newest Kubernetes schemas (kubernetes-validate in .venv-k8s)
+	scripts/validate_k8s.sh

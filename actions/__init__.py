@@ -4,6 +4,7 @@ Imported first when the action server starts: unsafe settings stop it here (cons
 """
 import logging
 
+from actions import sdk_compat  # noqa: F401  (Rasa 3.6's calls on a current rasa_sdk)
 from consignment import settings
 
 logging.getLogger(__name__).info(settings.check_deployment())

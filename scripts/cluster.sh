@@ -67,7 +67,7 @@ start_rasa() {
 }
 start_actions() {
   local n=$1 port=${ACTION_PORTS[$(( $1 - 1 ))]}
-  start "actions-$n" env SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --port "$port"
+  start "actions-$n" env SANIC_HOST=127.0.0.1 scripts/actions.sh --port "$port"  # .venv-actions (docs/platform.md)
 }
 stopping=0
 stop() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a command needs, once: `scripts/install_packages.sh browser`
 # (Chromium and a Korean font, for the browser tests) or `… haproxy` (the cluster's load
-# balancer). Idempotent and quiet: prints nothing when everything is there. Never downloads a
+# balancer) or `… image` (make image: mmdebstrap, podman). Idempotent and quiet: prints nothing when everything is there. Never downloads a
 # browser of its own (Playwright drives /usr/bin/chromium).
 set -u
 
@@ -16,7 +16,13 @@ for need in "$@"; do
     haproxy)
       command -v haproxy >/dev/null 2>&1 || packages+=(haproxy)
       ;;
-    *) echo "install_packages.sh: unknown need '$need' (browser, haproxy)" >&2; exit 2 ;;
+    image)
+      # `make image`: Debian rootfs without a registry (mmdebstrap), builds and runs images (podman)
+      command -v mmdebstrap >/dev/null 2>&1 || packages+=(mmdebstrap)
+      command -v podman >/dev/null 2>&1 || packages+=(podman fuse-overlayfs)
+      command -v runc >/dev/null 2>&1 || packages+=(runc)  # crun refuses this machine's hybrid cgroups
+      ;;
+    *) echo "install_packages.sh: unknown need '$need' (browser, haproxy, image)" >&2; exit 2 ;;
   esac
 done
 [ ${#packages[@]} -eq 0 ] && exit 0

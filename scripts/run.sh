@@ -69,7 +69,8 @@ stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait
 trap stop EXIT INT TERM
 
 # the action server is Rasa's only client: it listens on loopback unless told otherwise
-SANIC_HOST="${ACTIONS_INTERFACE:-127.0.0.1}" .venv/bin/rasa run actions --port "$ACTIONS_PORT" >"$var/log/actions.log" 2>&1 &
+# (scripts/actions.sh: .venv-actions, a supported Python; docs/platform.md)
+SANIC_HOST="${ACTIONS_INTERFACE:-127.0.0.1}" scripts/actions.sh --port "$ACTIONS_PORT" >"$var/log/actions.log" 2>&1 &
 pids+=($!)
 .venv/bin/rasa run -i "$bind" --port "$RASA_PORT" --endpoints "$endpoints" "${api_flags[@]}" >"$var/log/rasa.log" 2>&1 &
 pids+=($!)

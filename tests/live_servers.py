@@ -28,6 +28,10 @@ AGENT_SECRET = "test-agent-token-secret-0123456789abcdef"
 # production deployment that enables it (RASA_API_TOKEN)
 API_TOKEN = "test-rasa-api-token-0123456789abcdef"
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
+# the action server as the project's run commands start it: .venv-actions, a supported Python
+ACTION_SERVER = [str(PROJECT_ROOT / "scripts" / "actions.sh")]
+# CONTRACT §1's command: the same actions on Rasa's Python 3.10
+LEGACY_ACTION_SERVER = [str(VENV_BIN / "rasa"), "run", "actions"]
 
 
 class Assistant:
@@ -62,7 +66,7 @@ class Assistant:
             yield
         finally:
             restarted_log = self.workdir / f"actions-restarted-{len(self.logs)}.log"
-            self.processes[0] = start_action_server(self.workdir, ACTIONS_PORT, self.env, restarted_log)
+            self.processes[0] = start_action_server(self.workdir, ACTIONS_PORT, self.env, restarted_log, self.action_server)
             self.logs.append(restarted_log)
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -124,16 +128,18 @@ def server_environment(workdir: Path, extra: Optional[Dict[str, str]] = None) ->
     }
 
 
-def start_action_server(workdir: Path, actions_port: int, env: Dict[str, str], log: Path) -> subprocess.Popen:
-    return _start([str(VENV_BIN / "rasa"), "run", "actions", "--port", str(actions_port)], env, log)
+def start_action_server(workdir: Path, actions_port: int, env: Dict[str, str], log: Path,
+                        command: Sequence[str] = ACTION_SERVER) -> subprocess.Popen:
+    return _start([*command, "--port", str(actions_port)], env, log)
 
 
 @contextlib.contextmanager
 def running_assistant(
     workdir: Path, rasa_port: int, actions_port: int, model: Path = MODEL, extra_env: Optional[Dict[str, str]] = None,
-    extra_rasa_args: Sequence[str] = (),
+    extra_rasa_args: Sequence[str] = (), action_server: Sequence[str] = ACTION_SERVER,
 ) -> Iterator[Assistant]:
-    """Both servers on the given ports, stopped on exit; `extra_rasa_args` go to `rasa run` (e.g. `--cors`)."""
+    """Both servers on the given ports, stopped on exit; `extra_rasa_args` go to `rasa run` (e.g. `--cors`),
+    `action_server` is the command that starts the action server (its port is added)."""
     if not model.exists():
         pytest.fail("no trained model at models/current.tar.gz: run `make train` (the test command does)")
     endpoints = workdir / "endpoints.yml"
@@ -147,7 +153,7 @@ def running_assistant(
     env = server_environment(workdir, extra_env)
     logs = [workdir / "actions.log", workdir / "rasa.log"]
     processes = [
-        start_action_server(workdir, actions_port, env, logs[0]),
+        start_action_server(workdir, actions_port, env, logs[0], action_server),
         _start(
             [str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", API_TOKEN, "--port", str(rasa_port), "--model", str(model),
              "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml"), *extra_rasa_args],
@@ -161,6 +167,7 @@ def running_assistant(
         instance.processes = processes
         instance.logs = logs
         instance.env = env
+        instance.action_server = action_server
         yield instance
     finally:
         for process in instance.processes if "instance" in locals() else processes:
