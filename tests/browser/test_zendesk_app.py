@@ -111,7 +111,7 @@ def built_app(out: Path) -> Dict[str, bytes]:
     spec = importlib.util.spec_from_file_location("zendesk_build", APP_DIR / "build.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    build.build(out)
+    build.build(out, "127.0.0.1")  # the host is required: the fake Zendesk serves the assistant from here
     with zipfile.ZipFile(out) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
 
@@ -542,7 +542,7 @@ def test_the_latest_requester_comment_shows_the_q3_suggestion(page, assistant, a
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
 
-def test_답변에_넣기_inserts_exactly_that_line_into_the_reply(page, assistant, agent_token, assets, zendesk_pages):
+def test_답변란에_넣기_inserts_exactly_that_line_into_the_reply(page, assistant, agent_token, assets, zendesk_pages):
     from playwright.sync_api import expect
 
     zendesk = q3_ticket(page, assistant, agent_token, assets, zendesk_pages)
@@ -560,9 +560,9 @@ def test_inserting_a_line_records_the_suggestion_as_used_once(page, assistant, a
     buttons = app.get_by_test_id("insert-button")
     expect(buttons).to_have_count(2)
     buttons.nth(0).click()
-    expect(app.get_by_test_id("insert-state")).to_have_text("1번째 줄을 답변에 넣었습니다.")
+    expect(app.get_by_test_id("insert-state")).to_have_text("1번째 줄을 답변란에 넣었습니다.")
     buttons.nth(1).click()
-    expect(app.get_by_test_id("insert-state")).to_have_text("2번째 줄을 답변에 넣었습니다.")
+    expect(app.get_by_test_id("insert-state")).to_have_text("2번째 줄을 답변란에 넣었습니다.")
     feedback = zendesk.wait_for(lambda: [p for p in zendesk.proxied if p["url"].endswith("/feedback")])
     suggestion_id = app.get_by_test_id("suggestion-id").inner_text()
     time.sleep(0.5)  # a second `used` would be on its way by now
