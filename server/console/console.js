@@ -667,8 +667,10 @@
       var top = make("span", "handoff-item-top");
       top.appendChild(tagged("span", "badge badge-" + status.tone, status.label, "handoff-status"));
       top.appendChild(tagged("span", "handoff-topic", topicText(handoff), "handoff-topic"));
-      var when = askedAt(handoff);
-      top.appendChild(tagged("span", "handoff-wait", waitText(handoff) + (when ? " · " + when : ""), "handoff-wait"));
+      var when = make("span", "handoff-when");
+      when.appendChild(tagged("span", "handoff-wait", waitText(handoff), "handoff-wait"));
+      when.appendChild(tagged("span", "handoff-asked", askedAt(handoff), "handoff-asked"));
+      top.appendChild(when);
       button.appendChild(top);
       button.appendChild(tagged("span", "handoff-summary", summaryText(handoff), "handoff-summary"));
 

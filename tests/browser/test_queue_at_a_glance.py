@@ -9,6 +9,7 @@ that is the driver's words, name or phone.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import requests
@@ -95,7 +96,7 @@ def test_two_requests_that_read_alike_show_their_topic_identity_check_and_channe
     expect(asking.get_by_test_id("handoff-identity")).to_have_text("본인확인 전")
     for item in (verified, asking):
         expect(item.get_by_test_id("handoff-channel")).to_have_text("기사 앱")
-        expect(item.get_by_test_id("handoff-wait")).to_contain_text("요청")  # "대기 … · HH:MM 요청"
+        expect(item.get_by_test_id("handoff-asked")).to_have_text(re.compile(r"^(오전|오후) \d{1,2}:\d{2} 요청$"))
 
 
 def test_the_queue_shows_no_driver_words_name_or_phone(page, assistant, agent_token, two_drivers):  # noqa: F811
