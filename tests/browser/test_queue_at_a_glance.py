@@ -16,7 +16,7 @@ import requests
 
 from consignment.agent_auth import mint_agent_token
 from consignment.identity import mint_driver_token
-from tests.browser.conftest import strict_page
+from tests.browser.conftest import SCREENSHOT_DIR, strict_page
 from tests.conftest import TEST_SECRET
 from tests.live_servers import AGENT_SECRET, queued_handoff
 
@@ -97,6 +97,8 @@ def test_two_requests_that_read_alike_show_their_topic_identity_check_and_channe
     for item in (verified, asking):
         expect(item.get_by_test_id("handoff-channel")).to_have_text("기사 앱")
         expect(item.get_by_test_id("handoff-asked")).to_have_text(re.compile(r"^(오전|오후) \d{1,2}:\d{2} 요청$"))
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.get_by_test_id("handoff-list").screenshot(path=str(SCREENSHOT_DIR / "console-queue.png"))
 
 
 def test_the_queue_shows_no_driver_words_name_or_phone(page, assistant, agent_token, two_drivers):  # noqa: F811
