@@ -53,7 +53,7 @@ fuzz:           ## the fuzz tests with 5,000 inputs a door (make test runs 300)
 export-corrections: ## agents' intent corrections as Rasa NLU YAML, for review
 	.venv/bin/python -m consignment.assist_store export-corrections
 
-zendesk-app:    ## the Zendesk sidebar app's upload zip, dist/zendesk-app.zip (ZENDESK_ASSISTANT_HOST=<host> adds domainWhitelist)
+zendesk-app:    ## the Zendesk sidebar app's upload zip, dist/zendesk-app.zip; needs ZENDESK_ASSISTANT_HOST=<assistant host> (its domainWhitelist)
 	.venv/bin/python integrations/zendesk/build.py
 
 seed-analytics: ## [demo] a month of demo conversations for the CS lead's dashboard (embedded databases only)

@@ -52,6 +52,15 @@ def driver_messages(tracker: Tracker) -> List[str]:
     ]
 
 
+def driver_intents(tracker: Tracker) -> List[Optional[str]]:
+    """The intent of each of the driver's messages, in order (buttons' payloads included)."""
+    return [
+        ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        for event in tracker.events
+        if event.get("event") == "user"
+    ]
+
+
 async def run_blocking(function: Callable[..., T], *args: Any) -> T:
     """Database calls run in a thread: a blocking call would stall the whole action server."""
     return await asyncio.get_running_loop().run_in_executor(

@@ -8,7 +8,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import MAX_FORM_RETRIES, driver_messages, in_staff_channel, latest_intent, run_blocking
+from actions.common import (
+    MAX_FORM_RETRIES,
+    driver_intents,
+    driver_messages,
+    in_staff_channel,
+    latest_intent,
+    run_blocking,
+)
 from consignment.assist_store import default_store
 from consignment.handoff import (
     DRIVER_REQUEST,
@@ -36,7 +43,8 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
     if in_staff_channel(tracker):  # staff are the agents: nothing to queue, nothing to pause
         dispatcher.utter_message(response="utter_no_handoff_in_staff_channel")
         return _reset_events()
-    packet = handoff_packet(reason, driver_messages(tracker), tracker.current_slot_values(), latest_intent(tracker))
+    packet = handoff_packet(reason, driver_messages(tracker), tracker.current_slot_values(), latest_intent(tracker),
+                            driver_intents(tracker))
     events: List[Dict] = []
     try:
         packet["handoff_id"] = await run_blocking(

@@ -35,8 +35,11 @@ def suggest(parse: Dict[str, Any], conversation: Optional[Dict[str, Any]] = None
     config = load_yaml("agent_assist.yml")
     intent = parse.get("intent") or {}
     name = intent.get("name") or "nlu_fallback"
+    entity_labels = config["entity_labels"]
+    # `label`: what an agent reads; the entity's key stays for tools (and a details toggle)
     entities = [
-        {"entity": e["entity"], "value": mask_phone(e["value"]) if e["entity"] == "phone_number" else e["value"]}
+        {"entity": e["entity"], "label": entity_labels.get(e["entity"], e["entity"]),
+         "value": mask_phone(e["value"]) if e["entity"] == "phone_number" else e["value"]}
         for e in parse.get("entities") or []
     ]
     named = {e["entity"]: [x["value"] for x in entities if x["entity"] == e["entity"]] for e in entities}
@@ -82,7 +85,8 @@ def suggest(parse: Dict[str, Any], conversation: Optional[Dict[str, Any]] = None
     return {
         "intent": {"name": name, "confidence": round(float(intent.get("confidence") or 0.0), 4)},
         "ranking": [
-            {"name": r.get("name"), "confidence": round(float(r.get("confidence") or 0.0), 4)}
+            {"name": r.get("name"), "confidence": round(float(r.get("confidence") or 0.0), 4),
+             "summary": config["intents"].get(r.get("name"), config["intents"]["nlu_fallback"])["summary"]}
             for r in (parse.get("intent_ranking") or [])[:3]
         ],
         "entities": entities,
@@ -95,6 +99,12 @@ def suggest(parse: Dict[str, Any], conversation: Optional[Dict[str, Any]] = None
         "references": references,
         "conversation": state,
     }
+
+
+def intent_labels(names: List[str]) -> Dict[str, str]:
+    """The Korean summary an agent reads for each intent name (the name itself when it has none)."""
+    intents = load_yaml("agent_assist.yml")["intents"]
+    return {name: (intents.get(name) or {}).get("summary") or name for name in names}
 
 
 def _conversation_state(conversation: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:

@@ -37,8 +37,15 @@ SHARED_SLOTS = ("call_type", "partner_app", "ordering_company", "driver_name", "
 
 # The packet's fields every agent's queue shows; the rest (the driver's messages, the slots)
 # only the agent who takes the conversation sees.
-QUEUE_FIELDS = ("reason", "intent", "call_type", "consultation_type", "consultation_path", "summary", "handoff_id")
+QUEUE_FIELDS = ("reason", "intent", "call_type", "consultation_type", "consultation_path", "summary", "handoff_id",
+                "topic", "identity_check")
 UNKNOWN_REASON = "unknown"
+UNKNOWN = "unknown"
+
+# How far 본인확인 went before the handoff (content/agent_assist.yml `identity_check`)
+IDENTITY_DONE, IDENTITY_STARTED, IDENTITY_NOT_STARTED = "done", "started", "not_started"
+# The slot that holds which of the article's Q3 answers the driver got: only a verified driver gets one
+Q3_OUTCOME_SLOT = "q3_outcome"
 
 
 def reason_label(reason: Optional[str]) -> str:
@@ -49,6 +56,38 @@ def reason_label(reason: Optional[str]) -> str:
 
 def reason_labels() -> Dict[str, str]:
     return dict(load_yaml("agent_assist.yml")["handoff_reasons"])
+
+
+def topic_of(driver_intents: List[Optional[str]]) -> Optional[str]:
+    """Which of the article's questions (q1, q2, q3) the driver asked last, or None."""
+    topics = load_yaml("agent_assist.yml")["topics"]
+    topic_by_intent = {intent: key for key, spec in topics.items() for intent in spec["intents"]}
+    for intent in reversed(driver_intents):
+        if intent in topic_by_intent:
+            return topic_by_intent[intent]
+    return None
+
+
+def identity_check_of(slots: Dict[str, Any]) -> str:
+    """done once the driver got one of the Q3 answers (only a verified driver does); started
+    while the name or phone is given but not yet checked; else not_started."""
+    if slots.get(Q3_OUTCOME_SLOT):
+        return IDENTITY_DONE
+    if slots.get("driver_name") or slots.get("phone_number") or slots.get("phone_digest"):
+        return IDENTITY_STARTED
+    return IDENTITY_NOT_STARTED
+
+
+def queue_labels(input_channel: Optional[str], packet: Dict[str, Any]) -> Dict[str, str]:
+    """The Korean labels the agents' queue shows for a handoff's bounded fields (a packet stored
+    before these fields existed gets the "unknown" labels)."""
+    content = load_yaml("agent_assist.yml")
+    topics, checks, channels = content["topics"], content["identity_check"], content["channels"]
+    return {
+        "topic_label": (topics.get(packet.get("topic") or UNKNOWN) or topics[UNKNOWN])["label"],
+        "identity_check_label": checks.get(packet.get("identity_check") or "", ""),
+        "channel_label": channels.get(input_channel or UNKNOWN) or channels[UNKNOWN],
+    }
 
 
 def masked(text: str) -> str:
@@ -70,7 +109,9 @@ def handoff_packet(
     driver_messages: List[str],
     slots: Dict[str, Any],
     intent: Optional[str],
+    driver_intents: Optional[List[Optional[str]]] = None,
 ) -> Dict[str, Any]:
+    """`driver_intents`: the intents of the driver's messages in order (the topic they were in)."""
     call_type = slots.get("call_type")
     filled = {name: slots[name] for name in SHARED_SLOTS if slots.get(name)}
     for name, value in filled.items():
@@ -95,4 +136,6 @@ def handoff_packet(
         "consultation_path": consultation_path(call_type),
         "slots": filled,
         "summary": " · ".join(summary_parts),
+        "topic": topic_of(driver_intents or [intent]),
+        "identity_check": identity_check_of(slots),
     }

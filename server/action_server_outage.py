@@ -81,6 +81,7 @@ async def hand_over_without_action_server(output_channel, nlg, tracker) -> List[
     packet = handoff_packet(
         ACTION_SERVER_UNAVAILABLE, driver_messages, tracker.current_slot_values(),
         tracker.latest_message.intent.get("name"),
+        [event.intent.get("name") for event in tracker.events if isinstance(event, UserUttered)],
     )
     try:
         packet["handoff_id"] = await asyncio.get_running_loop().run_in_executor(

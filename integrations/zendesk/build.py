@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
 """Validate the Zendesk app and write its upload zip: dist/zendesk-app.zip (project root).
 
-    .venv/bin/python integrations/zendesk/build.py [--domain assistant.example.com] [--out PATH]
+    ZENDESK_ASSISTANT_HOST=assistant.example.com .venv/bin/python integrations/zendesk/build.py [--out PATH]
+    .venv/bin/python integrations/zendesk/build.py --domain assistant.example.com [--out PATH]
 
 Checks the manifest (required keys, locations, parameters), the translations (the default
 locale's file, a label for every parameter), that every asset a location or a page refers to
-exists, and that the pages stay CSP-friendly (no inline script, no inline event handler, no
-inline style). The zip has manifest.json, assets/ and translations/ at its root, in sorted order
+exists, that the icons Zendesk asks for are there in their sizes (assets/logo.png 320×320,
+assets/logo-small.png 128×128), and that the pages stay CSP-friendly (no inline script, no inline
+event handler, no inline style). The zip has manifest.json, assets/ and translations/ at its root, in sorted order
 with fixed dates and modes: the same sources give the same bytes.
 
 The app shares the agent console's JavaScript helpers (server/console/common.js: DOM helpers,
 Korean errors, fetch with a timeout). Zendesk serves only the app's own files, so the build
 bundles a copy of that file as assets/common.js (BUNDLED); the sources keep one copy.
 
---domain (or ZENDESK_ASSISTANT_HOST) writes "domainWhitelist" into the zipped manifest: Zendesk
-then puts the secure agent token only into requests to that host. Standard library only.
+--domain (or ZENDESK_ASSISTANT_HOST) is required: it writes "domainWhitelist" into the zipped
+manifest, and Zendesk then puts the secure agent token only into requests to that host. Without
+it the token would go to whatever host the assistant_url setting names, so no zip is written.
+Standard library only.
 """
 from __future__ import annotations
 
@@ -50,6 +54,9 @@ APP_PARAMETERS = {
     "assistant_url": {"type": "url", "secure": False},
     "agent_token": {"type": "text", "secure": True},
 }
+# the icons Zendesk's app listing and management pages need (developer docs, "Styles and assets")
+LOGOS = {"assets/logo.png": (320, 320), "assets/logo-small.png": (128, 128)}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.I)
 
 
@@ -206,6 +213,20 @@ def check_manifest(manifest: dict) -> List[Path]:
     return pages
 
 
+def check_logos() -> None:
+    for name, wanted in LOGOS.items():
+        path = APP_DIR / name
+        if not path.is_file():
+            raise BuildError(f"{name} is missing ({wanted[0]}×{wanted[1]} PNG; integrations/zendesk/make_logos.py draws it)")
+        header = path.read_bytes()[:24]
+        # a PNG starts with its signature and the IHDR chunk: width and height, 4 bytes each
+        if header[:8] != PNG_SIGNATURE or header[12:16] != b"IHDR":
+            raise BuildError(f"{name} is not a PNG file")
+        size = (int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big"))
+        if size != wanted:
+            raise BuildError(f"{name} is {size[0]}×{size[1]}; Zendesk needs {wanted[0]}×{wanted[1]}")
+
+
 def check_translations(manifest: dict) -> None:
     folder = APP_DIR / "translations"
     default = folder / f"{manifest['defaultLocale']}.json"
@@ -244,10 +265,17 @@ def _name_of(path: Path) -> str:
     return path.relative_to(APP_DIR).as_posix()
 
 
-def domain_whitelist(domain: Optional[str]) -> Optional[List[str]]:
+class HostRequired(BuildError):
+    pass
+
+
+def domain_whitelist(domain: Optional[str]) -> List[str]:
     value = (domain if domain is not None else os.environ.get("ZENDESK_ASSISTANT_HOST", "")).strip()
     if not value:
-        return None
+        raise HostRequired(
+            "the assistant's host is required: ZENDESK_ASSISTANT_HOST=assistant.example.com make zendesk-app "
+            "(or --domain). It becomes the manifest's domainWhitelist, so that Zendesk sends the agent token "
+            "to that host only; see docs/zendesk.md")
     hosts = []
     for item in value.split(","):
         host = item.strip().lower()
@@ -263,12 +291,12 @@ def build(out: Path, domain: Optional[str] = None) -> dict:
     manifest = _load_json(APP_DIR / "manifest.json", "manifest")
     pages = check_manifest(manifest)
     check_translations(manifest)
+    check_logos()
     loaded = set()
     for page in pages:
         loaded.update(check_page(page))
     whitelist = domain_whitelist(domain)
-    if whitelist:
-        manifest = {**manifest, "domainWhitelist": whitelist}
+    manifest = {**manifest, "domainWhitelist": whitelist}
 
     files = app_files()
     buffer = io.BytesIO()
@@ -297,7 +325,7 @@ def build(out: Path, domain: Optional[str] = None) -> dict:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Validate the Zendesk app and write its upload zip.")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"zip to write (default: {DEFAULT_OUT.relative_to(PROJECT_ROOT)})")
-    parser.add_argument("--domain", help="assistant host(s) for domainWhitelist, comma-separated (default: $ZENDESK_ASSISTANT_HOST)")
+    parser.add_argument("--domain", help="assistant host(s) for domainWhitelist, comma-separated (default: $ZENDESK_ASSISTANT_HOST; one is required)")
     args = parser.parse_args(argv)
     try:
         result = build(args.out.resolve(), args.domain)
@@ -308,11 +336,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     shown = out.relative_to(PROJECT_ROOT) if PROJECT_ROOT in out.parents else out
     print(f"zendesk app {result['version']}: manifest, translations and {len(result['loaded'])} page assets checked")
     print(f"wrote {shown} ({out.stat().st_size:,} bytes, {len(result['files'])} files)")
-    if result["domain_whitelist"]:
-        print("domainWhitelist: " + ", ".join(result["domain_whitelist"]))
-    else:
-        print("note: no domainWhitelist (set --domain or ZENDESK_ASSISTANT_HOST to the assistant's host so that "
-              "Zendesk sends the agent token to that host only; see docs/zendesk.md)")
+    print("domainWhitelist: " + ", ".join(result["domain_whitelist"]))
     return 0
 
 

@@ -27,7 +27,7 @@ from sanic.response import HTTPResponse
 from consignment.agent_auth import LEAD_ROLE
 from consignment.assist_store import RESOLVED, TAKEN, default_store
 from consignment.content import message
-from consignment.handoff import queue_view, reason_label
+from consignment.handoff import queue_labels, queue_view, reason_label
 from server import handoff_pause
 from server.assist import conversations
 from server.assist.auth import Route, blocking, error
@@ -53,6 +53,8 @@ def queue_item(row: Dict[str, Any]) -> Dict[str, Any]:
         "reason": packet.get("reason"),
         "reason_label": reason_label(packet.get("reason")),
         "summary": packet.get("summary"),
+        # what tells two requests apart at a glance: bounded labels, none of the driver's words
+        **queue_labels(row.get("input_channel"), packet),
         "packet": queue_view(packet),
     }
 

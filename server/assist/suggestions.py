@@ -118,7 +118,9 @@ async def feedback(request: Request, agent_id: str, body: Dict[str, Any]) -> HTT
 
 
 async def intents(request: Request, agent_id: str, body: Dict[str, Any]) -> HTTPResponse:
-    return response.json({"intents": list(request.app.ctx.agent.domain.intents)})
+    names = list(request.app.ctx.agent.domain.intents)
+    # `labels`: what an agent reads for each (content/agent_assist.yml summaries); the names stay the API's
+    return response.json({"intents": names, "labels": assist.intent_labels(names)})
 
 
 ROUTES = (

@@ -47,7 +47,6 @@
   };
   // handoff reasons are named by the server (`reason_label`, content/agent_assist.yml handoff_reasons)
   var UNKNOWN_REASON = "사유 미상";
-  var CHANNELS = { widget: "웹 채팅", rest: "REST", slack: "Slack", socketio: "웹 채팅", cmdline: "터미널" };
   var SLOT_LABELS = {
     call_type: "콜타입", partner_app: "이용 앱", ordering_company: "발주사",
     driver_name: "기사님 성함", phone_number: "휴대폰 번호"
@@ -96,6 +95,7 @@
     handoffCount: $("handoff-count"), handoffUpdated: $("handoff-updated"), handoffRefresh: $("handoff-refresh"),
     handoffError: $("handoff-error"), handoffList: $("handoff-list"), handoffListEmpty: $("handoff-list-empty"),
     handoffNone: $("handoff-none"), handoffBody: $("handoff-body"), detailSummary: $("detail-summary"),
+    detailTopic: $("detail-topic"), detailIdentity: $("detail-identity"),
     detailConversation: $("detail-conversation"), detailChannel: $("detail-channel"), detailStatus: $("detail-status"),
     detailReason: $("detail-reason"), detailCallType: $("detail-call-type"), detailWait: $("detail-wait"),
     detailPath: $("detail-path"), takeButton: $("take-button"), resolveButton: $("resolve-button"),
@@ -210,7 +210,7 @@
       key.setAttribute("aria-hidden", "true");
       var body = make("div", "script-body");
       body.appendChild(make("p", "script-text", text));
-      if (line && line.response) body.appendChild(make("p", "script-source", line.response));
+      // the response's key stays in data-response for tools, out of the agent's reading
       var button = make("button", "btn btn-copy", "복사");
       button.type = "button";
       button.setAttribute("data-testid", "copy-button");
@@ -276,7 +276,9 @@
       clear(el.ranking);
       (card.ranking || []).slice(0, 3).forEach(function (candidate) {
         var item = make("li", "ranking-item");
-        item.appendChild(make("span", "ranking-name", candidate.name));
+        var name = make("span", "ranking-name", candidate.summary || candidate.name);
+        if (candidate.summary) name.setAttribute("title", candidate.name);
+        item.appendChild(name);
         item.appendChild(make("span", "ranking-value", percent(candidate.confidence) + "%"));
         el.ranking.appendChild(item);
       });
@@ -323,7 +325,7 @@
       clear(el.entities);
       entities.forEach(function (entity) {
         var chip = make("li", "chip");
-        chip.appendChild(make("span", "chip-key", entity.entity));
+        chip.appendChild(make("span", "chip-key", entity.label || entity.entity));
         chip.appendChild(make("span", "chip-value", entity.value));
         el.entities.appendChild(chip);
       });
@@ -368,10 +370,11 @@
       call("GET", "intents").then(function (data) {
         var chosen = el.correctIntent.value;
         while (el.correctIntent.options.length > 1) el.correctIntent.remove(1);
+        var labels = data.labels || {};
         (data.intents || []).slice().sort().forEach(function (name) {
           var option = document.createElement("option");
           option.value = name;
-          option.textContent = name;
+          option.textContent = labels[name] || name;
           el.correctIntent.appendChild(option);
         });
         el.correctIntent.value = chosen;
@@ -394,7 +397,7 @@
           button.setAttribute("aria-pressed", button.getAttribute("data-verdict") === given ? "true" : "false");
         });
         setStateLine(el.feedbackState, "feedback-state",
-          "저장되었습니다" + (body.corrected_intent ? " (정정: " + body.corrected_intent + ")" : ""), "ok");
+          "저장되었습니다" + (body.corrected_intent ? " (정정: " + el.correctIntent.options[el.correctIntent.selectedIndex].textContent + ")" : ""), "ok");
       }, function (error) {
         if (!current || current.suggestion_id !== suggestionId) return;
         setStateLine(el.feedbackState, "feedback-state", error.title + ": " + error.detail, "error");
@@ -523,9 +526,24 @@
     return text;
   }
 
+  // channel, topic and 본인확인 are labelled by the server (content/agent_assist.yml)
   function channelText(handoff) {
-    var channel = handoff.input_channel;
-    return channel ? (CHANNELS[channel] || String(channel)) : "채널 미상";
+    return typeof handoff.channel_label === "string" && handoff.channel_label ? handoff.channel_label : "채널 미상";
+  }
+
+  function topicText(handoff) {
+    return typeof handoff.topic_label === "string" && handoff.topic_label ? handoff.topic_label : "주제 미확인";
+  }
+
+  function identityText(handoff) {
+    return typeof handoff.identity_check_label === "string" && handoff.identity_check_label
+      ? handoff.identity_check_label : "본인확인 미상";
+  }
+
+  // when the driver asked: two requests waiting "1분 미만" are still told apart
+  function askedAt(handoff) {
+    var time = clock(parseTime(handoff.created_at));
+    return time ? time + " 요청" : "";
   }
 
   function isMine(handoff) {
@@ -648,16 +666,23 @@
 
       var top = make("span", "handoff-item-top");
       top.appendChild(tagged("span", "badge badge-" + status.tone, status.label, "handoff-status"));
-      top.appendChild(tagged("span", "handoff-wait", waitText(handoff), "handoff-wait"));
+      top.appendChild(tagged("span", "handoff-topic", topicText(handoff), "handoff-topic"));
+      var when = make("span", "handoff-when");
+      when.appendChild(tagged("span", "handoff-wait", waitText(handoff), "handoff-wait"));
+      when.appendChild(tagged("span", "handoff-asked", askedAt(handoff), "handoff-asked"));
+      top.appendChild(when);
       button.appendChild(top);
       button.appendChild(tagged("span", "handoff-summary", summaryText(handoff), "handoff-summary"));
-      button.appendChild(tagged("span", "handoff-path", packet.consultation_path || "상담 경로 없음", "handoff-path"));
 
       var tags = make("span", "handoff-tags");
+      var identity = tagged("span", "tag tag-identity", identityText(handoff), "handoff-identity");
+      identity.setAttribute("data-identity-check", String(packet.identity_check || ""));
+      tags.appendChild(identity);
+      tags.appendChild(tagged("span", "tag", channelText(handoff), "handoff-channel"));
       tags.appendChild(tagged("span", "tag", reasonText(handoff), "handoff-reason"));
       tags.appendChild(tagged("span", "tag", callTypeText(packet), "handoff-call-type"));
-      tags.appendChild(make("span", "tag tag-faint", channelText(handoff)));
       button.appendChild(tags);
+      button.appendChild(tagged("span", "handoff-path", packet.consultation_path || "상담 경로 없음", "handoff-path"));
     }
 
     return {
@@ -732,6 +757,8 @@
         selected = handoffId;
         transcriptKey = null;
         el.resolveConfirm.hidden = true;
+        // the previous conversation's announcement must not be read out as this one's
+        el.whisperAnnounce.textContent = "";
         setStateLine(el.handoffState, "handoff-state", "");
         setStateLine(el.replyState, "reply-state", "");
       }
@@ -769,6 +796,8 @@
       el.detailCallType.textContent = callTypeText(packet);
       el.detailCallType.classList.toggle("is-unknown", !packet.call_type);
       el.detailWait.textContent = waitText(handoff);
+      el.detailTopic.textContent = topicText(handoff);
+      el.detailIdentity.textContent = identityText(handoff);
       el.detailPath.textContent = packet.consultation_path || "—";
 
       // the driver's messages: the taker's view only (still on its way right after a reload)
@@ -780,7 +809,10 @@
 
       el.takeButton.disabled = actionBusy || handoff.status !== "open";
       el.takeButton.hidden = handoff.status !== "open";
-      el.resolveButton.disabled = actionBusy;
+      // only the taker can end it (the server says so too): nobody is offered what would be refused
+      el.resolveButton.hidden = !mine;
+      el.resolveButton.disabled = actionBusy || !mine;
+      if (!mine) el.resolveConfirm.hidden = true;
       el.handoffSuggest.disabled = !lastDriverMessage(handoff);
 
       el.reply.disabled = !mine;
@@ -897,7 +929,8 @@
     }
 
     function askResolve() {
-      if (!current() || actionBusy) return;
+      var handoff = current();
+      if (!handoff || actionBusy || !isMine(handoff)) return;
       el.resolveConfirm.hidden = false;
       el.resolveNo.focus();
     }
@@ -1155,9 +1188,17 @@
       summary.setAttribute("data-testid", "whisper-summary");
       top.appendChild(summary);
       var confidence = percent(intent.confidence);
-      var code = make("span", "whisper-code" + (confidence < 50 ? " is-low" : ""), (intent.name || "알 수 없음") + " · " + confidence + "%");
-      code.setAttribute("data-testid", "whisper-intent");
+      var code = make("span", "whisper-code" + (confidence < 50 ? " is-low" : ""), "신뢰도 " + confidence + "%");
+      code.setAttribute("data-testid", "whisper-confidence");
       top.appendChild(code);
+      var keys = make("details", "keys");
+      keys.appendChild(make("summary", null, "세부 정보"));
+      var key = make("p", "intent-name", "인텐트 키 ");
+      var keyCode = make("code", null, intent.name || "알 수 없음");
+      keyCode.setAttribute("data-testid", "whisper-intent");
+      key.appendChild(keyCode);
+      keys.appendChild(key);
+      top.appendChild(keys);
       body.appendChild(top);
 
       var facts = make("dl", "whisper-facts");

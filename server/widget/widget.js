@@ -44,6 +44,9 @@
   var input = document.getElementById("input");
   var humanButton = document.getElementById("human");
   var newChatButton = document.getElementById("new-chat");
+  var announcer = document.getElementById("announcer");
+  var ANNOUNCED_KEPT = 3;
+  var SPEAKER = { bot: "상담 도우미", agent: "상담원" };
 
   var pathMeta = document.querySelector('meta[name="socketio-path"]');
   var socketioPath = (pathMeta && pathMeta.content && pathMeta.content.indexOf("{{") < 0) ? pathMeta.content : "/socket.io";
@@ -186,12 +189,20 @@
     replies.forEach(function (reply) {
       var button = el("button", "quick-reply", reply.title || reply.payload);
       button.type = "button";
-      button.addEventListener("click", function () {
+      button.addEventListener("click", function (event) {
         send(reply.payload, reply.title || reply.payload);
+        keepFocus(event);
       });
       box.appendChild(button);
     });
     return box;
+  }
+
+  // A quick reply goes with the question it answered, and the focus would go with it: a keyboard
+  // user (a click with no pointer: detail 0) is put back in the message box. A tap is left alone,
+  // so a phone does not open its keyboard unasked.
+  function keepFocus(event) {
+    if (event && event.detail === 0) input.focus();
   }
 
   function clearQuickReplies() {
@@ -227,6 +238,14 @@
     showQuickRepliesOfLast();
     intro.hidden = true;
     scrollToEnd();
+  }
+
+  // A reply is read out once, as it arrives (a reload's re-rendered log is not): the newest few
+  // are kept so that a reader who missed one can find it, older ones go.
+  function announce(role, text) {
+    if (!announcer || !text) return;
+    announcer.appendChild(el("p", null, SPEAKER[role] + ": " + text));
+    while (announcer.childNodes.length > ANNOUNCED_KEPT) announcer.removeChild(announcer.firstChild);
   }
 
   function scrollToEnd() {
@@ -341,6 +360,7 @@
         role: role, text: text, quick_replies: replies.length ? replies : undefined,
         sensitive: Boolean(message.custom && message.custom.sensitive) || undefined,
       });
+      announce(role, text);
     }
     if (message.custom && message.custom.handoff) {
       addMessage({ role: "system", text: HANDOFF_NOTE });
@@ -407,8 +427,9 @@
   });
 
   Array.prototype.forEach.call(intro.querySelectorAll(".quick-reply"), function (button) {
-    button.addEventListener("click", function () {
+    button.addEventListener("click", function (event) {
       send(button.getAttribute("data-payload"), button.textContent);
+      keepFocus(event);
     });
   });
 

@@ -111,7 +111,7 @@ def built_app(out: Path) -> Dict[str, bytes]:
     spec = importlib.util.spec_from_file_location("zendesk_build", APP_DIR / "build.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    build.build(out)
+    build.build(out, "127.0.0.1")  # the host is required: the fake Zendesk serves the assistant from here
     with zipfile.ZipFile(out) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
 
@@ -542,7 +542,7 @@ def test_the_latest_requester_comment_shows_the_q3_suggestion(page, assistant, a
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
 
-def test_답변에_넣기_inserts_exactly_that_line_into_the_reply(page, assistant, agent_token, assets, zendesk_pages):
+def test_답변란에_넣기_inserts_exactly_that_line_into_the_reply(page, assistant, agent_token, assets, zendesk_pages):
     from playwright.sync_api import expect
 
     zendesk = q3_ticket(page, assistant, agent_token, assets, zendesk_pages)
@@ -560,9 +560,9 @@ def test_inserting_a_line_records_the_suggestion_as_used_once(page, assistant, a
     buttons = app.get_by_test_id("insert-button")
     expect(buttons).to_have_count(2)
     buttons.nth(0).click()
-    expect(app.get_by_test_id("insert-state")).to_have_text("1번째 줄을 답변에 넣었습니다.")
+    expect(app.get_by_test_id("insert-state")).to_have_text("1번째 줄을 답변란에 넣었습니다.")
     buttons.nth(1).click()
-    expect(app.get_by_test_id("insert-state")).to_have_text("2번째 줄을 답변에 넣었습니다.")
+    expect(app.get_by_test_id("insert-state")).to_have_text("2번째 줄을 답변란에 넣었습니다.")
     feedback = zendesk.wait_for(lambda: [p for p in zendesk.proxied if p["url"].endswith("/feedback")])
     suggestion_id = app.get_by_test_id("suggestion-id").inner_text()
     time.sleep(0.5)  # a second `used` would be on its way by now
@@ -662,6 +662,42 @@ def test_a_ticket_without_a_requester_message_says_so(page, assistant, agent_tok
     app = sidebar(page)
     expect(app.get_by_test_id("empty")).to_contain_text("추천할 메시지가 없습니다")
     assert not [r for r in zendesk.requests if r["url"].endswith("/suggest")]
+
+
+def app_frame(page):
+    """The sidebar's frame itself (axe runs inside it, as the agent's screen reader would)."""
+    return page.locator("#app").element_handle().content_frame()
+
+
+def test_the_sidebar_has_no_serious_axe_violation_with_a_suggestion_empty_or_an_error(page, assistant, agent_token, assets, zendesk_pages):
+    from playwright.sync_api import expect
+
+    from tests.browser.accessibility import axe_violations
+
+    found = []
+    q3_ticket(page, assistant, agent_token, assets, zendesk_pages)
+    expect(sidebar(page).get_by_test_id("intent-summary")).to_have_text(Q3_SUMMARY)
+    found += axe_violations(app_frame(page), "sidebar, a suggestion")
+    zendesk_pages.append(open_ticket(page, assistant, agent_token, assets, comments=[(AGENT, "<p>안녕하세요</p>")]))
+    expect(sidebar(page).get_by_test_id("empty")).to_be_visible()
+    found += axe_violations(app_frame(page), "sidebar, no requester message")
+    q3_ticket(page, assistant, "not-a-token", assets, zendesk_pages)
+    expect(sidebar(page).get_by_test_id("error")).to_be_visible()
+    found += axe_violations(app_frame(page), "sidebar, an error")
+    assert not found, "\n".join(found)
+
+
+def test_the_sidebar_shows_no_api_keys_under_its_lines(page, assistant, agent_token, assets, zendesk_pages):
+    from playwright.sync_api import expect
+
+    q3_ticket(page, assistant, agent_token, assets, zendesk_pages)
+    app = sidebar(page)
+    expect(app.get_by_test_id("script-line").filter(has_text=COMPANY_QUESTION)).to_have_count(1)
+    expect(app.get_by_test_id("intent-name")).to_be_hidden()  # only in 세부 정보
+    shown = app.get_by_test_id("suggestion").inner_text()
+    for key in ("report_acceptance_blocked", "utter_empathy", "utter_ask_ordering_company", "→", "(카모)", "탐색:"):
+        assert key not in shown, key
+    expect(app.get_by_test_id("insert-button").first).to_have_text("답변란에 넣기")
 
 
 def test_the_frame_is_resized_to_its_content(page, assistant, agent_token, assets, zendesk_pages):

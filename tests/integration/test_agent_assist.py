@@ -95,7 +95,8 @@ def test_suggest_for_q3_gives_the_empathy_line_the_company_question_and_the_path
 
 def test_suggest_masks_phone_numbers_in_entities(assistant, agent_headers):
     card = post(assistant, "suggest", {"text": "김민수 010-1234-5678"}, agent_headers).json()
-    assert {"entity": "phone_number", "value": "010-****-5678"} in card["entities"]
+    # `label`: the entity's Korean name an agent reads (content/agent_assist.yml entity_labels)
+    assert {"entity": "phone_number", "label": "휴대폰 번호", "value": "010-****-5678"} in card["entities"]
 
 
 def test_suggest_follows_the_agents_handed_over_conversation_without_changing_it(assistant, agent_headers, sender):

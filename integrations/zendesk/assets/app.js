@@ -79,6 +79,8 @@
   /* ---------- errors: this app's words for the API's refusals (the rest: common.js) ---------- */
 
   var AGAIN = "다시 추천을 눌러 주세요.";
+  // one name for the action, as in the agent console (server/console/console.js)
+  var INSERT = "답변란에 넣기";
   var UNREACHABLE = "어시스턴트 서버에 연결할 수 없습니다. 어시스턴트 주소와 서버 상태를 확인해 주세요.";
 
   function words(tokenHint) {
@@ -408,11 +410,10 @@
       item.setAttribute("data-response", line.response ? String(line.response) : "");
       item.appendChild(make("p", "script-text", text));
       var foot = make("div", "script-foot");
-      foot.appendChild(make("span", "script-source", line.response || ""));
-      var button = make("button", "btn btn-insert", "답변에 넣기");
+      var button = make("button", "btn btn-insert", INSERT);
       button.type = "button";
       button.setAttribute("data-testid", "insert-button");
-      button.setAttribute("aria-label", (index + 1) + "번째 줄 답변에 넣기");
+      button.setAttribute("aria-label", (index + 1) + "번째 줄을 " + INSERT);
       button.addEventListener("click", function () { insertLine(card, text, button, index); });
       foot.appendChild(button);
       item.appendChild(foot);
@@ -509,11 +510,11 @@
     Promise.resolve().then(function () { return host.insert(text); }).then(function () {
       button.textContent = "넣었습니다";
       button.classList.add("is-done");
-      setTimeout(function () { button.textContent = "답변에 넣기"; button.classList.remove("is-done"); }, 1500);
-      setInsertState((index + 1) + "번째 줄을 답변에 넣었습니다.", "ok");
+      setTimeout(function () { button.textContent = INSERT; button.classList.remove("is-done"); }, 1500);
+      setInsertState((index + 1) + "번째 줄을 답변란에 넣었습니다.", "ok");
       return sendUsed(card);
     }, function () {
-      setInsertState("답변에 넣지 못했습니다. 문장을 직접 선택해 복사해 주세요.", "error");
+      setInsertState("답변란에 넣지 못했습니다. 문장을 직접 선택해 복사해 주세요.", "error");
     }).then(function () {
       button.disabled = false;
       fit();
@@ -528,7 +529,7 @@
     return state.host.call("feedback", { suggestion_id: id, verdict: "used" }).then(null, function (error) {
       state.used[id] = false;
       if (state.card === card) {
-        setInsertState("답변에 넣었습니다. (사용 기록 저장 실패: " + (error && error.detail ? error.detail : "알 수 없는 오류") + ")", "warn");
+        setInsertState("답변란에 넣었습니다. (사용 기록 저장 실패: " + (error && error.detail ? error.detail : "알 수 없는 오류") + ")", "warn");
       }
     });
   }
