@@ -267,6 +267,22 @@ def test_a_rest_client_cannot_claim_a_kakao_conversation(kakao):
     assert answer.status_code == 403
 
 
+def test_a_message_too_long_gets_a_korean_answer_in_the_template_and_no_turn(kakao):
+    user = new_user()
+    body = kakao.say(user, "위탁콜 " * 600)
+    assert well_formed(body) and outputs(body) == [message("driver_channel", "message_too_long")]
+    tracker = kakao.assistant.tracker(conversation_id(user, USER_KEY_SECRET))
+    assert not [event for event in tracker["events"] if event["event"] == "user"]
+
+
+def test_one_kakaotalk_user_flooding_is_limited_like_on_every_channel(kakao):
+    user = new_user()
+    answers = [text_of(kakao.say(user, "안녕하세요")) for _ in range(31)]
+    assert message("driver_channel", "too_many_messages") not in answers[0]
+    assert answers[-1] == message("driver_channel", "too_many_messages")
+    assert message("driver_channel", "too_many_messages") not in text_of(kakao.say(new_user(), "안녕하세요"))
+
+
 # ── answers in Open Builder's template ────────────────────────────────────────
 def test_q1_is_answered_in_the_skill_template(kakao, normal_speed):
     body = kakao.say(new_user(), QUESTION)
