@@ -17,6 +17,7 @@ from actions.common import (
     driver_token,
     entity_values,
     in_staff_channel,
+    in_tokenless_channel,
     latest_intent,
     offer_rating,
     latest_text,
@@ -116,6 +117,8 @@ class ValidateRestrictionForm(FormValidationAction):
         company = tracker.get_slot("ordering_company")
         if company and not vocabulary().is_kakao(company):
             return ["ordering_company"]  # another company: no 본인확인 needed
+        if in_tokenless_channel(tracker):
+            return ["ordering_company"]  # 본인확인 cannot succeed without a driver token: not asked
         return domain_slots
 
     def validate_ordering_company(
@@ -143,6 +146,8 @@ class ValidateRestrictionForm(FormValidationAction):
             dispatcher.utter_message(response="utter_ordering_company_unclear")
             return _retry(tracker, "ordering_company")
         if vocab.is_kakao(company):
+            if in_tokenless_channel(tracker):
+                return {"ordering_company": KAKAO_MOBILITY, "form_retries": 0}
             if not tracker.get_slot("driver_name") or not tracker.get_slot("phone_number"):
                 dispatcher.utter_message(response="utter_start_identity_check")
             return {"ordering_company": KAKAO_MOBILITY, "form_retries": 0}
@@ -218,7 +223,8 @@ class ActionAnswerAcceptanceRestriction(Action):
             else:
                 dispatcher.utter_message(response="utter_ask_other_company_named", ordering_company=company)
             return reset
-        dispatcher.utter_message(response="utter_please_wait")
+        if not in_tokenless_channel(tracker):  # there, no lookup runs: nothing to wait for
+            dispatcher.utter_message(response="utter_please_wait")
         answer = await run_blocking(
             answer_restriction_inquiry,
             driver_token(tracker),

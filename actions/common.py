@@ -8,7 +8,7 @@ from typing import Any, Callable, List, Optional, TypeVar
 from rasa_sdk import Tracker
 
 from consignment.handoff import STAFF_CHANNELS
-from consignment.identity import TOKEN_METADATA_KEY
+from consignment.identity import TOKEN_METADATA_KEY, TOKENLESS_CHANNELS
 
 T = TypeVar("T")
 
@@ -18,6 +18,11 @@ MAX_FORM_RETRIES = 2
 
 def in_staff_channel(tracker: Tracker) -> bool:
     return tracker.get_latest_input_channel() in STAFF_CHANNELS
+
+
+def in_tokenless_channel(tracker: Tracker) -> bool:
+    """A driver channel that never carries a driver token (KakaoTalk): no 본인확인 there."""
+    return tracker.get_latest_input_channel() in TOKENLESS_CHANNELS
 
 
 def entity_values(tracker: Tracker, entity: str) -> List[str]:

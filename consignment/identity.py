@@ -26,6 +26,10 @@ logger = logging.getLogger(__name__)
 
 ALGORITHM = "HS256"
 TOKEN_METADATA_KEY = "driver_token"
+# Driver channels whose messages never carry a driver token (KakaoTalk: Open Builder knows no
+# driver app): 본인확인 cannot succeed there, so it is not asked for — the driver is told how to
+# get the answer instead (CONTRACT §4), as a tokenless REST turn is after its failed check
+TOKENLESS_CHANNELS = ("kakao",)
 # a JWT anywhere in a text (a driver pasting their link into the chat): never stored
 _JWT = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
 TOKEN_MASK = "[token]"

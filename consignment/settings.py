@@ -25,6 +25,10 @@
 | RETENTION_CONVERSATION_HOLDERS_DAYS | days a conversation's holder (its driver id) is kept once none of its events is left | 90 |
 | RETENTION_REVOKED_TOKENS_DAYS | days a revoked agent token's id is kept (longer than any agent token lives: 8 h by default) | 30 |
 | PURGE_BATCH_SIZE | rows a purge transaction deletes at most (short transactions while serving) | 500 |
+| KAKAO_SKILL_SECRET | shared secret Open Builder sends in `X-Kakao-Skill-Secret` (docs/kakao.md) | unset: the KakaoTalk channel is off (404) |
+| KAKAO_USER_KEY_SECRET | key of the digest that turns a botUserKey into a conversation id | derived from KAKAO_SKILL_SECRET |
+| KAKAO_CALLBACK_ORIGINS | origins (`https://host[:port]`, comma-separated) the channel may POST a callback answer to | https://bot-api.kakao.com |
+| KAKAO_REPLY_WITHIN_SECONDS / KAKAO_CALLBACK_WITHIN_SECONDS | how long a turn may run before the skill answers with a holding line / before the callback carries an apology | 3.5 / 50 |
 | ASSISTANT_NOW | ISO time the assistant takes as "now" (demos, reproducible runs) | the real clock |
 """
 from __future__ import annotations
@@ -94,6 +98,39 @@ def slack() -> SlackSettings:
         signing_secret=os.environ.get("SLACK_SIGNING_SECRET", "").strip(),
         api_url=os.environ.get("SLACK_API_URL") or None,
         channels=os.environ.get("SLACK_CHANNELS") or None,
+    )
+
+
+@dataclass(frozen=True)
+class KakaoSettings:
+    skill_secret: str
+    user_key_secret: str
+    callback_origins: Tuple[str, ...]
+    reply_within_s: float
+    callback_within_s: float
+
+
+# the host Open Builder's callback URLs name (docs/kakao.md); nothing else is ever POSTed to
+DEFAULT_KAKAO_CALLBACK_ORIGINS = ("https://bot-api.kakao.com",)
+
+
+def kakao() -> KakaoSettings:
+    """KAKAO_SKILL_SECRET switches the KakaoTalk skill channel on. Open Builder waits 5 s for a
+    skill: KAKAO_REPLY_WITHIN_SECONDS (default 3.5, leaving room for the network) is how long a
+    turn may run before the skill answers with a holding line; a callback URL is valid for a
+    minute, so KAKAO_CALLBACK_WITHIN_SECONDS (default 50) is when the callback carries an
+    apology instead. KAKAO_CALLBACK_ORIGINS lists where a callback may go (tests: the fake)."""
+    secret = os.environ.get("KAKAO_SKILL_SECRET", "").strip()
+    origins = tuple(
+        origin.strip().rstrip("/").lower()
+        for origin in (os.environ.get("KAKAO_CALLBACK_ORIGINS") or "").split(",") if origin.strip()
+    ) or DEFAULT_KAKAO_CALLBACK_ORIGINS
+    return KakaoSettings(
+        skill_secret=secret,
+        user_key_secret=os.environ.get("KAKAO_USER_KEY_SECRET", "").strip() or f"kakao-user-key:{secret}",
+        callback_origins=origins,
+        reply_within_s=_float("KAKAO_REPLY_WITHIN_SECONDS", 3.5),
+        callback_within_s=_float("KAKAO_CALLBACK_WITHIN_SECONDS", 50.0),
     )
 
 
@@ -183,6 +220,13 @@ def retention() -> Retention:
     if values.batch_size < 1 or min(v for k, v in values.__dict__.items() if k.endswith("_days")) < 0:
         raise SystemExit("RETENTION_*_DAYS must be 0 or more and PURGE_BATCH_SIZE 1 or more")
     return values
+
+
+def _float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        raise SystemExit(f"{name} must be a number of seconds") from None
 
 
 class UnsafeDeployment(SystemExit):

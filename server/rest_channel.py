@@ -57,9 +57,9 @@ logger = logging.getLogger(__name__)
 MAX_SENDER_CHARS = 128
 # without a token, the sender id is the conversation's only key: a UUID's length at least
 MIN_ANONYMOUS_SENDER_CHARS = 32
-# conversation ids other channels make (Slack: slack-{user}-{channel}): never a REST client's to
+# conversation ids other channels make (Slack: slack-{user}-{channel}, KakaoTalk: kakao-{digest}): never a REST client's to
 # claim first, since those channels do not ask the holders table
-OTHER_CHANNELS_PREFIXES = ("slack-",)
+OTHER_CHANNELS_PREFIXES = ("slack-", "kakao-")
 # the chat's holder (a keyed digest) stored with each driver message: a retried turn's replies go
 # only to the one who sent it (server/inbound.py)
 HOLDER_KEY = "holder"

@@ -137,16 +137,18 @@ def start_action_server(workdir: Path, actions_port: int, env: Dict[str, str], l
 def running_assistant(
     workdir: Path, rasa_port: int, actions_port: int, model: Path = MODEL, extra_env: Optional[Dict[str, str]] = None,
     extra_rasa_args: Sequence[str] = (), action_server: Sequence[str] = ACTION_SERVER,
+    rasa_actions_url: Optional[str] = None,
 ) -> Iterator[Assistant]:
     """Both servers on the given ports, stopped on exit; `extra_rasa_args` go to `rasa run` (e.g. `--cors`),
-    `action_server` is the command that starts the action server (its port is added)."""
+    `action_server` is the command that starts the action server (its port is added);
+    `rasa_actions_url` points the Rasa server elsewhere than the action server (a proxy in between)."""
     if not model.exists():
         pytest.fail("no trained model at models/current.tar.gz: run `make train` (the test command does)")
     endpoints = workdir / "endpoints.yml"
     # the project's endpoints.yml (tracker store, response generator, …) with this run's port and files
     endpoints.write_text(
         (PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8")
-        .replace("http://localhost:5055/webhook", f"http://127.0.0.1:{actions_port}/webhook")
+        .replace("http://localhost:5055/webhook", rasa_actions_url or f"http://127.0.0.1:{actions_port}/webhook")
         .replace("db: var/conversations.db", f"db: {workdir / 'conversations.db'}"),
         encoding="utf-8",
     )
