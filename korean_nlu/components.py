@@ -326,3 +326,39 @@ class UncoveredTopicRule(_IntentRule):
                 continue
             _decide(message, self.OUT_OF_SCOPE, max(float(intent.get("confidence") or 0.0), self.RULE_CONFIDENCE))
         return messages
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class AnswerWithoutContentRule(_IntentRule):
+    """`inform` answers a question with what it asks for — an ordering company, a name, a phone
+    number, a place, a call type (CONTRACT §2) — or says it is another company or that the driver
+    does not know. A message DIET calls `inform` with none of that ("오늘 기분이 별로에요") answers
+    nothing: it takes the next intent DIET ranked. A bare name the entity extractor missed stays an
+    answer (korean_nlu.text.extract_driver_name), so the form still takes it."""
+
+    INFORM = "inform"
+    NOT_AN_ANSWER = (INFORM, "nlu_fallback")
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        from consignment.vocabulary import vocabulary
+        from korean_nlu.text import extract_driver_name
+
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            if intent.get("name") != self.INFORM or message.get(ENTITIES):
+                continue
+            text = message.get(TEXT) or ""
+            vocab = vocabulary()
+            if extract_driver_name(text) or vocab.says_other_company(text) or vocab.says_unsure(text):
+                continue
+            nxt = next((r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in self.NOT_AN_ANSWER), None)
+            if nxt is None:
+                continue
+            # its own confidence, and `inform` out of the ranking: the FallbackClassifier after this
+            # judges the second guess on its own (a weak one becomes nlu_fallback: asked again)
+            message.set(INTENT, {"name": nxt["name"], "confidence": float(nxt.get("confidence") or 0.0)}, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != self.INFORM],
+                        add_to_output=True)
+        return messages

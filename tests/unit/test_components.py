@@ -17,6 +17,7 @@ from korean_nlu.components import (
     KiwiTokenizer,
     KoreanEntityNormalizer,
     KoreanEntityRuler,
+    AnswerWithoutContentRule,
     RegionQuestionRule,
 )
 from tests.conftest import PROJECT_ROOT
@@ -125,6 +126,31 @@ def test_a_definition_question_that_names_a_place_stays_a_definition_question(tm
 def test_a_restriction_report_that_names_a_place_is_left_alone(tmp_path):
     place = [{"entity": "region", "value": "부산", "start": 0, "end": 2}]
     assert region_rule(tmp_path, "부산에서 콜 수락이 안 돼요", "report_acceptance_blocked", place) == "report_acceptance_blocked"
+
+
+# ── AnswerWithoutContentRule ───────────────────────────────────────────────────
+
+def answer_rule(tmp_path, text, entities=()):
+    rule = build(AnswerWithoutContentRule, "answer_rule", tmp_path)
+    ranking = [{"name": "inform", "confidence": 0.7}, {"name": "out_of_scope", "confidence": 0.2},
+               {"name": "greet", "confidence": 0.1}]
+    message = Message(data={TEXT: text, INTENT: dict(ranking[0]), ENTITIES: list(entities), "intent_ranking": ranking})
+    (message,) = rule.process([message])
+    return message.get(INTENT)["name"], [r["name"] for r in message.get("intent_ranking")]
+
+
+def test_an_inform_that_answers_nothing_takes_the_next_guess_and_leaves_the_ranking(tmp_path):
+    assert answer_rule(tmp_path, "오늘 기분이 별로에요") == ("out_of_scope", ["out_of_scope", "greet"])
+
+
+@pytest.mark.parametrize("text", ["오세영", "다른 대리업체 콜이었어요", "잘 모르겠어요"])
+def test_a_name_another_company_or_not_knowing_stays_an_answer(tmp_path, text):
+    assert answer_rule(tmp_path, text)[0] == "inform"
+
+
+def test_an_inform_with_an_entity_stays_an_answer(tmp_path):
+    company = [{"entity": "ordering_company", "value": "카카오모빌리티", "start": 0, "end": 3}]
+    assert answer_rule(tmp_path, "카카오요", company)[0] == "inform"
 
 
 # ── training data ──────────────────────────────────────────────────────────────
