@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a command needs, once: `scripts/install_packages.sh browser`
-# (Chromium and a Korean font, for the browser tests) or `… haproxy` (the cluster's load
-# balancer). Idempotent and quiet: prints nothing when everything is there. Never downloads a
+# (Chromium and a Korean font, for the browser tests), `… haproxy` (the cluster's load
+# balancer) or `… prometheus` (promtool, which checks and tests the alert rules). Idempotent and quiet: prints nothing when everything is there. Never downloads a
 # browser of its own (Playwright drives /usr/bin/chromium).
 set -u
 
@@ -16,7 +16,10 @@ for need in "$@"; do
     haproxy)
       command -v haproxy >/dev/null 2>&1 || packages+=(haproxy)
       ;;
-    *) echo "install_packages.sh: unknown need '$need' (browser, haproxy)" >&2; exit 2 ;;
+    prometheus)
+      command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
+      ;;
+    *) echo "install_packages.sh: unknown need '$need' (browser, haproxy, prometheus)" >&2; exit 2 ;;
   esac
 done
 [ ${#packages[@]} -eq 0 ] && exit 0
@@ -38,5 +41,9 @@ rm -f "$log"
 # the haproxy package starts a system service with its default config: the cluster runs its own
 if [[ " ${packages[*]} " == *" haproxy "* ]]; then
   { systemctl stop haproxy || service haproxy stop || pkill -x haproxy; } >/dev/null 2>&1 || true
+fi
+# so does the prometheus package (a Prometheus server on :9090): only its promtool is wanted here
+if [[ " ${packages[*]} " == *" prometheus "* ]]; then
+  { systemctl stop prometheus || service prometheus stop || pkill -x prometheus; } >/dev/null 2>&1 || true
 fi
 echo "installed: ${packages[*]}"

@@ -28,6 +28,24 @@ AGENT_SECRET = "test-agent-token-secret-0123456789abcdef"
 # production deployment that enables it (RASA_API_TOKEN)
 API_TOKEN = "test-rasa-api-token-0123456789abcdef"
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
+# Every process a test starts serves metrics on its own port (server/metrics.py, actions/metrics.py):
+# its own port + this. Test ports are x05/x55 (+2, +3 for extra pairs; 16005/16055, 17005/17055 in
+# test_deployment_modes.py): +30 lands on none of them.
+METRICS_OFFSET = 30
+
+
+def metrics_port(port: int) -> int:
+    return port + METRICS_OFFSET
+
+
+def with_metrics_port(command: Sequence[str], env: Dict[str, str]) -> Dict[str, str]:
+    """`env` with the metrics port of the process `command` starts (from its `--port`)."""
+    command = [str(part) for part in command]
+    if "--port" not in command:
+        return env
+    port = int(command[command.index("--port") + 1])
+    name = "ACTIONS_METRICS_PORT" if "actions" in command[1:3] else "METRICS_PORT"
+    return {**env, name: str(metrics_port(port))}
 
 
 class Assistant:
@@ -75,7 +93,7 @@ class Assistant:
 
 def _start(command, env, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+        command, cwd=PROJECT_ROOT, env=with_metrics_port(command, env), stdout=open(log, "w"), stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from tests.conftest import PROJECT_ROOT, TEST_SECRET
-from tests.live_servers import AGENT_SECRET, API_TOKEN, bot_silent
+from tests.live_servers import AGENT_SECRET, API_TOKEN, bot_silent, metrics_port
 
 pytestmark = pytest.mark.live
 
@@ -73,6 +73,7 @@ def served(tmp_path: Path, ports, env: Dict[str, str]) -> Iterator[subprocess.Po
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "RASA_API_TOKEN", "ADMIN_DB", "ASSIST"))},
         "RASA_PORT": str(rasa_port), "ACTIONS_PORT": str(actions_port),
+        "METRICS_PORT": str(metrics_port(rasa_port)), "ACTIONS_METRICS_PORT": str(metrics_port(actions_port)),
         "ASSISTANT_VAR_DIR": str(tmp_path), **env,
     }
     log = open(tmp_path / "run.log", "w")
