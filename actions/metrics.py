@@ -42,6 +42,9 @@ def conversation_of(body: bytes) -> str | None:
 
 def attach(app) -> None:
     json_logs.install(SANIC_LOGGERS)
+    if not settings.metrics_enabled():
+        logger.warning("METRICS=off: no metrics and no /live, /ready (benchmarks only)")
+        return
     where = settings.metrics("actions")
     sock = metrics.bind(where.host, where.port, "action server's metrics port (ACTIONS_METRICS_PORT)")
     probes = metrics.ProbeServer(sock, readiness())

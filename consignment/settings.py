@@ -18,6 +18,7 @@
 | SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL, SLACK_CHANNELS | Slack (docs/slack.md) | off |
 | ASSISTANT_NOW | ISO time the assistant takes as "now" (demos, reproducible runs) | the real clock |
 | METRICS_HOST | address the metrics/probe ports listen on (`GET /metrics`, `/live`, `/ready`) | 127.0.0.1 |
+| METRICS | `off` runs a process without metrics and probes (scripts/benchmark_metrics.py measures their cost; never in a deployment: its probes would fail) | on |
 | LOG_FORMAT | `json` (one object a line) or `text` | json, text in demo mode |
 | METRICS_PORT / ACTIONS_METRICS_PORT | the Rasa server's / the action server's metrics and probe port | 9105 / 9155 |
 """
@@ -153,6 +154,11 @@ def metrics(process: str) -> MetricsSettings:
     service is; a pod sets 0.0.0.0 for its probes)."""
     name, default = ("ACTIONS_METRICS_PORT", 9155) if process == "actions" else ("METRICS_PORT", 9105)
     return MetricsSettings(host=(os.environ.get("METRICS_HOST") or "127.0.0.1").strip(), port=_int(name, default))
+
+
+def metrics_enabled() -> bool:
+    """METRICS=off: no metrics, no probe port (only to measure what they cost)."""
+    return (os.environ.get("METRICS") or "on").strip().lower() != "off"
 
 
 def json_logs() -> bool:

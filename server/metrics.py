@@ -175,6 +175,9 @@ async def refresh(app) -> None:
 
 
 def install() -> None:
+    if not settings.metrics_enabled():
+        logger.warning("METRICS=off: no metrics and no /live, /ready (benchmarks only)")
+        return
     if MessageProcessor.handle_message is not _handle_counted:
         MessageProcessor.handle_message = _handle_counted
     if MessageProcessor.log_message is not _log_noting_intent:

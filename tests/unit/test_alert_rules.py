@@ -40,3 +40,16 @@ def test_every_alert_has_a_story_and_a_runbook_entry():
     operations = (PROJECT_ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     assert set(alerts) <= tested
     assert not [alert for alert in alerts if f"### {alert}" not in operations]
+
+
+def test_the_dashboard_charts_only_metrics_the_processes_export():
+    import json
+    import re
+
+    from consignment import metrics
+
+    exported = {collector._name for collector in vars(metrics).values() if hasattr(collector, "_name")}
+    dashboard = json.loads((RULES / "grafana-dashboard.json").read_text(encoding="utf-8"))
+    charted = {name for panel in dashboard["panels"] for target in panel["targets"]
+               for name in re.findall(r"\b(assistant_[a-z_]+?)(?:_bucket|_total)?\b[\[{() ]", target["expr"] + " ")}
+    assert charted and charted <= exported | {"up"}
