@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import json
 import logging
+import warnings
 from typing import Optional
 
 from consignment import settings
@@ -65,7 +66,7 @@ class JsonFormatter(logging.Formatter):
 
 def install(extra_loggers: tuple = ()) -> bool:
     """In production, every handler of the root logger (and of `extra_loggers`, e.g. Sanic's,
-    which keep their own) writes JSON lines, and Python warnings go through logging too; a
+    which keep their own) writes JSON lines, and Python warnings (but deprecations) go through logging too; a
     process with no handler yet gets one on stderr. Returns whether JSON logs are on."""
     if not settings.json_logs():
         return False
@@ -76,5 +77,8 @@ def install(extra_loggers: tuple = ()) -> bool:
     for name in (None, *extra_loggers):
         for handler in logging.getLogger(name).handlers:
             handler.setFormatter(formatter)
+    # deprecations are for the developers upgrading a library, not for the operators' log
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
     logging.captureWarnings(True)
     return True

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import socket
 import time
-from typing import Awaitable, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Awaitable, Callable, Dict, Iterable, List, Optional, Tuple
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -247,7 +247,3 @@ def _json(value) -> bytes:
     import json
 
     return json.dumps(value, ensure_ascii=False).encode()
-
-
-def known(values: Iterable[str]) -> FrozenSet[str]:
-    return frozenset(v for v in values if isinstance(v, str))
