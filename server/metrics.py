@@ -96,11 +96,6 @@ _handle_counted.__wrapped__ = _original_handle  # type: ignore[attr-defined]
 _log_noting_intent.__wrapped__ = _original_log  # type: ignore[attr-defined]
 
 
-def count_apology(channel: Optional[str]) -> None:
-    """A turn answered with an apology (the action server down): it is no answer."""
-    metrics.TURN_FAILURES.labels(metrics.bounded(channel, metrics.CHANNELS)).inc()
-
-
 # ── the probe port ───────────────────────────────────────────────────────────
 
 def _register_with_probes(input_channels, app, route):
