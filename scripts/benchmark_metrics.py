@@ -1,7 +1,7 @@
 """What the metrics cost: one Rasa process's REST throughput with metrics on and off, in one run.
 
     .venv/bin/python scripts/benchmark_metrics.py [--turns 200] [--concurrency 4] [--rounds 2]
-                                                  [--rasa-port 16510] [--actions-port 16560]
+                                                  [--rasa-port 16011] [--actions-port 16061]
 
 One action server (metrics on) serves every round. Each round starts Rasa twice on the same
 port — with metrics (the default) and with METRICS=off (no wrappers, no probe port) — and sends
@@ -73,8 +73,8 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--rasa-port", type=int, default=16510)
-    parser.add_argument("--actions-port", type=int, default=16560)
+    parser.add_argument("--rasa-port", type=int, default=16011)
+    parser.add_argument("--actions-port", type=int, default=16061)
     args = parser.parse_args()
     rasa = rasa_executable()
     require_free_ports(args.rasa_port, args.actions_port, args.rasa_port + METRICS_OFFSET,
