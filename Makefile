@@ -1,5 +1,5 @@
 # Everything a developer runs. The README's two commands are `make run` and `make test`.
-.PHONY: run serve test setup train validate evaluate benchmark chat agent-token lead-token revoke-agent-token export-corrections screenshots fuzz zendesk-app cluster load-fault seed-analytics purge image validate-k8s
+.PHONY: run serve test setup train validate evaluate benchmark chat agent-token lead-token revoke-agent-token export-corrections screenshots fuzz zendesk-app cluster load-fault seed-analytics purge image validate-k8s benchmark-metrics alert-rules
 
 run:            ## set up, train if needed, start both servers, chat in the terminal (demo mode)
 	scripts/run.sh
@@ -30,6 +30,12 @@ evaluate:       ## NLU evaluation (docs/nlu.md): Korean vs stock pipeline on the
 
 benchmark:      ## training, start-up, latency and memory numbers (README), vs a stock rasa init bot
 	scripts/bootstrap.sh && scripts/train_if_changed.sh && .venv/bin/python scripts/benchmark.py
+
+benchmark-metrics: ## REST throughput of one Rasa process with metrics on and off, same run (docs/operations.md)
+	scripts/bootstrap.sh && scripts/train_if_changed.sh && .venv/bin/python scripts/benchmark_metrics.py
+
+alert-rules:    ## check and unit-test the Prometheus alert rules (deploy/prometheus/, promtool)
+	scripts/install_packages.sh prometheus && cd deploy/prometheus && promtool check rules alerts.yml && promtool test rules alerts.test.yml
 
 chat:           ## terminal chat with servers started by `make serve`
 	.venv/bin/python scripts/chat.py

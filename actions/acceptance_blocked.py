@@ -25,6 +25,7 @@ from actions.common import (
 )
 from actions.handoff import hand_over
 from actions.restriction_followup import answer_followup, asks_about_the_answer
+from consignment import metrics
 from consignment.handoff import MISUNDERSTANDING
 from consignment.admin_db import default_repository
 from consignment.assist_store import default_store
@@ -233,6 +234,7 @@ class ActionAnswerAcceptanceRestriction(Action):
             default_repository(),
             default_store(),
         )
+        metrics.count_restriction_answer(answer.kind)
         if answer.kind == RestrictionAnswer.SUSPENDED:
             dispatcher.utter_message(response=RESPONSES[answer.kind], reason=answer.reason)
         else:

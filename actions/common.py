@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from typing import Any, Callable, List, Optional, TypeVar
 
@@ -67,9 +68,11 @@ def driver_intents(tracker: Tracker) -> List[Optional[str]]:
 
 
 async def run_blocking(function: Callable[..., T], *args: Any) -> T:
-    """Database calls run in a thread: a blocking call would stall the whole action server."""
+    """Database calls run in a thread: a blocking call would stall the whole action server. The
+    thread sees this call's context (the conversation its log lines name: consignment/json_logs.py)."""
+    context = contextvars.copy_context()
     return await asyncio.get_running_loop().run_in_executor(
-        None, functools.partial(function, *args)
+        None, functools.partial(context.run, function, *args)
     )
 
 

@@ -16,6 +16,7 @@ from actions.common import (
     latest_intent,
     run_blocking,
 )
+from consignment import metrics
 from consignment.assist_store import default_store
 from consignment.handoff import (
     DRIVER_REQUEST,
@@ -52,11 +53,13 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
         )
         events.append(ConversationPaused())
     except Exception as error:  # the queue is down: say so, and keep the bot answering
+        metrics.count_dependency_error("assist_db")
         logger.error("handoff could not be recorded: %s", type(error).__name__)
         dispatcher.utter_message(response="utter_handoff_unavailable")
         return _reset_events()
     dispatcher.utter_message(response=HANDOFF_MESSAGES[reason], json_message={"handoff": packet})
-    logger.info("handoff recorded (%s)", reason)  # the summary holds the driver's words: not for logs
+    metrics.count_handoff_opened(reason)
+    logger.info("handoff recorded (%s)", reason, extra={"outcome": reason})  # the summary holds the driver's words: not for logs
     return _reset_events() + events
 
 

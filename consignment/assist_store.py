@@ -11,7 +11,7 @@ import os
 import sys
 import threading
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import sqlalchemy as sa
 
@@ -251,6 +251,15 @@ class AssistStore:
                     (handoffs.c.conversation_id == conversation_id) & (handoffs.c.status != RESOLVED)
                 )
             ).first() is not None
+
+    def waiting_handoffs(self) -> Tuple[int, Optional[dt.datetime]]:
+        """How many handoffs are open or taken, and when the oldest of them was opened (the
+        queue's depth and age, for the metrics)."""
+        with self.engine.connect() as conn:
+            count, oldest = conn.execute(
+                sa.select(sa.func.count(), sa.func.min(handoffs.c.created_at)).where(handoffs.c.status != RESOLVED)
+            ).one()
+        return int(count), (_utc(oldest) if oldest is not None else None)
 
     def handoffs(self, include_resolved: bool = False) -> List[Dict[str, Any]]:
         query = sa.select(handoffs).order_by(handoffs.c.created_at)

@@ -13,7 +13,7 @@ from typing import List, Optional, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from consignment import settings
+from consignment import metrics, settings
 from consignment.admin_db import AdminDataUnavailable, AdminRepository, Restriction
 from consignment.identity import (
     FAILED_CHECKS_WINDOW,
@@ -107,6 +107,7 @@ def answer_restriction_inquiry(
         # with one token get no more than MAX_FAILED_CHECKS guesses in
         reservation = failed_checks.reserve_identity_check(driver_id, now, FAILED_CHECKS_WINDOW, MAX_FAILED_CHECKS)
     except SQLAlchemyError as outage:  # the failed-check count cannot be kept: no lookup
+        metrics.count_dependency_error("assist_db")
         logger.warning("restriction inquiry: failed-check store unavailable (%s)", type(outage).__name__)
         return RestrictionAnswer(RestrictionAnswer.UNAVAILABLE)
     if reservation is None:
@@ -122,12 +123,13 @@ def answer_restriction_inquiry(
         reservation = None
         restriction = repository.restriction(verified.driver_id)
     except AdminDataUnavailable as outage:  # no check was evaluated: the attempt is given back
+        metrics.count_dependency_error("admin_db")
         _give_back(failed_checks, reservation)
         logger.warning("restriction inquiry: admin data unavailable (%s)", outage)
         return RestrictionAnswer(RestrictionAnswer.UNAVAILABLE)
     # the outcome only: a driver's suspension status by id is personal data (issue 13 item 5)
-    logger.info("restriction inquiry: answered (%s)", restriction.status)
     outcome = OUTCOME_OF_RESTRICTION[restriction.status]
+    logger.info("restriction inquiry: answered (%s)", restriction.status, extra={"outcome": outcome})
     return RestrictionAnswer(
         outcome,
         reason=restriction.reason if outcome == RestrictionAnswer.SUSPENDED else None,

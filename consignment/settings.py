@@ -30,6 +30,10 @@
 | KAKAO_CALLBACK_ORIGINS | origins (`https://host[:port]`, comma-separated) the channel may POST a callback answer to | https://bot-api.kakao.com |
 | KAKAO_REPLY_WITHIN_SECONDS / KAKAO_CALLBACK_WITHIN_SECONDS | how long a turn may run before the skill answers with a holding line / before the callback carries an apology | 3.5 / 50 |
 | ASSISTANT_NOW | ISO time the assistant takes as "now" (demos, reproducible runs) | the real clock |
+| METRICS_HOST | address the metrics/probe ports listen on (`GET /metrics`, `/live`, `/ready`) | 127.0.0.1 |
+| METRICS | `off` runs a process without metrics and probes (scripts/benchmark_metrics.py measures their cost; never in a deployment: its probes would fail) | on |
+| LOG_FORMAT | `json` (one object a line) or `text` | json, text in demo mode |
+| METRICS_PORT / ACTIONS_METRICS_PORT | the Rasa server's / the action server's metrics and probe port | 9105 / 9155 |
 """
 from __future__ import annotations
 
@@ -181,6 +185,35 @@ def redis_url() -> Optional[str]:
     """Redis shared by several processes (rate limits, Slack de-duplication, socket.io across
     processes, the lock store). Unset: each process keeps these in memory."""
     return os.environ.get("REDIS_URL") or None
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    host: str
+    port: int
+
+
+def metrics(process: str) -> MetricsSettings:
+    """Where a process serves Prometheus metrics, liveness and readiness (CONTRACT §1): the Rasa
+    server ("rasa") on METRICS_PORT (9105), the action server ("actions") on ACTIONS_METRICS_PORT
+    (9155), both on METRICS_HOST (127.0.0.1: the metrics name no driver, but say how busy the
+    service is; a pod sets 0.0.0.0 for its probes)."""
+    name, default = ("ACTIONS_METRICS_PORT", 9155) if process == "actions" else ("METRICS_PORT", 9105)
+    return MetricsSettings(host=(os.environ.get("METRICS_HOST") or "127.0.0.1").strip(), port=_int(name, default))
+
+
+def metrics_enabled() -> bool:
+    """METRICS=off: no metrics, no probe port (only to measure what they cost)."""
+    return (os.environ.get("METRICS") or "on").strip().lower() != "off"
+
+
+def json_logs() -> bool:
+    """One JSON object a log line in production (consignment/json_logs.py); demo mode keeps Rasa's
+    readable lines. LOG_FORMAT=json or text says so explicitly (a developer reading a local run)."""
+    chosen = (os.environ.get("LOG_FORMAT") or "").strip().lower()
+    if chosen in ("json", "text"):
+        return chosen == "json"
+    return not demo_mode()
 
 
 def _int(name: str, default: int) -> int:

@@ -9,7 +9,8 @@
 #                    (created if missing; ASSIST_DB_URL defaults to the same database)
 #   REDIS_URL        redis://127.0.0.1:6379/0
 #   ASSISTANT_DEMO_MODE, DRIVER_TOKEN_SECRET, AGENT_TOKEN_SECRET: as for `make run`
-#   CLUSTER_PORT     5080 (the load balancer); Rasa 5101-5102, actions 5151-5152, actions LB 5081
+#   CLUSTER_PORT     5080 (the load balancer); Rasa 5101-5102, actions 5151-5152, actions LB 5081;
+#                    metrics, /live, /ready: Rasa 9101-9102, actions 9151-9152 (HAProxy checks /ready)
 # Ready when GET http://127.0.0.1:5080/webhooks/rest/ answers 200.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,8 @@ CLUSTER_PORT="${CLUSTER_PORT:-5080}"
 RASA_PORTS=(5101 5102)
 ACTION_PORTS=(5151 5152)
 ACTIONS_LB_PORT=5081
+RASA_METRICS_PORTS=(9101 9102)
+ACTION_METRICS_PORTS=(9151 9152)
 
 if [ "$ASSISTANT_DEMO_MODE" = "1" ]; then
   case "${ADMIN_DB_URL:-}" in ""|sqlite*) ;; *) echo "error: demo mode refuses a real admin database (ADMIN_DB_URL)" >&2; exit 1 ;; esac
@@ -51,7 +54,7 @@ fi
 
 # the tracker database, created if missing; the endpoints of every Rasa process
 .venv/bin/python scripts/cluster_config.py "$var" "$ACTIONS_LB_PORT" "$CLUSTER_PORT" \
-  "${RASA_PORTS[*]}" "${ACTION_PORTS[*]}"
+  "${RASA_PORTS[*]}" "${ACTION_PORTS[*]}" "${RASA_METRICS_PORTS[*]}" "${ACTION_METRICS_PORTS[*]}"
 
 declare -A pid_of
 start() {  # start <name> <command…>: in the background, logging to var/cluster/log/<name>.log
@@ -62,12 +65,12 @@ start() {  # start <name> <command…>: in the background, logging to var/cluste
 }
 start_rasa() {
   local n=$1 port=${RASA_PORTS[$(( $1 - 1 ))]}
-  start "rasa-$n" .venv/bin/rasa run -i 127.0.0.1 --port "$port" --endpoints "$var/endpoints.yml" \
+  start "rasa-$n" env METRICS_PORT="${RASA_METRICS_PORTS[$(( n - 1 ))]}" .venv/bin/rasa run -i 127.0.0.1 --port "$port" --endpoints "$var/endpoints.yml" \
     ${RASA_API_TOKEN:+--enable-api --auth-token "$RASA_API_TOKEN"}
 }
 start_actions() {
   local n=$1 port=${ACTION_PORTS[$(( $1 - 1 ))]}
-  start "actions-$n" env SANIC_HOST=127.0.0.1 scripts/actions.sh --port "$port"  # .venv-actions (docs/platform.md)
+  start "actions-$n" env SANIC_HOST=127.0.0.1 ACTIONS_METRICS_PORT="${ACTION_METRICS_PORTS[$(( n - 1 ))]}" scripts/actions.sh --port "$port"  # .venv-actions (docs/platform.md)
 }
 stopping=0
 stop() {

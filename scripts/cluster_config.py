@@ -2,7 +2,11 @@
 endpoints (PostgreSQL tracker store, atomic Redis lock store, the actions behind HAProxy) and
 HAProxy's config; creates the tracker database if it is missing.
 
-    python scripts/cluster_config.py <dir> <actions LB port> <cluster port> "<rasa ports>" "<action ports>"
+    python scripts/cluster_config.py <dir> <actions LB port> <cluster port> "<rasa ports>" "<action ports>" \
+        ["<rasa metrics ports>" "<action metrics ports>"]
+
+HAProxy checks each process's readiness on its metrics port (`GET /ready`: 200 only with the model
+loaded and every store answering, docs/operations.md); without metrics ports it checks the routes.
 """
 from __future__ import annotations
 
@@ -56,7 +60,7 @@ frontend assistant
     default_backend rasa
 backend rasa
     balance roundrobin
-    option httpchk GET /webhooks/rest/
+    option httpchk GET {rasa_check}
     http-check expect status 200
     cookie RASA_REPLICA insert indirect nocache httponly
 {rasa_servers}
@@ -65,12 +69,19 @@ frontend actions
     default_backend actions
 backend actions
     balance roundrobin
-    option httpchk GET /health
+    option httpchk GET {actions_check}
+    http-check expect status 200
 {action_servers}
 """
 
 
-def main(folder: str, actions_lb: str, cluster_port: str, rasa_ports: str, action_ports: str) -> None:
+def _check_port(metrics_ports: list, n: int) -> str:
+    return f" port {metrics_ports[n - 1]}" if metrics_ports else ""
+
+
+def main(folder: str, actions_lb: str, cluster_port: str, rasa_ports: str, action_ports: str,
+         rasa_metrics_ports: str = "", action_metrics_ports: str = "") -> None:
+    rasa_metrics, action_metrics = rasa_metrics_ports.split(), action_metrics_ports.split()
     out = Path(folder)
     url = urlsplit(settings.tracker_db_url())
     database = url.path.lstrip("/") or "consignment"
@@ -83,11 +94,13 @@ def main(folder: str, actions_lb: str, cluster_port: str, rasa_ports: str, actio
     ), encoding="utf-8")
     (out / "haproxy.cfg").write_text(HAPROXY.format(
         cluster_port=cluster_port, actions_lb=actions_lb,
+        rasa_check="/ready" if rasa_metrics else "/webhooks/rest/",
+        actions_check="/ready" if action_metrics else "/health",
         rasa_servers="\n".join(
-            f"    server rasa-{n} 127.0.0.1:{port} check inter 2s fall 2 rise 2 cookie rasa-{n}"
+            f"    server rasa-{n} 127.0.0.1:{port} check{_check_port(rasa_metrics, n)} inter 2s fall 2 rise 2 cookie rasa-{n}"
             for n, port in enumerate(rasa_ports.split(), 1)),
         action_servers="\n".join(
-            f"    server actions-{n} 127.0.0.1:{port} check inter 2s fall 2 rise 2"
+            f"    server actions-{n} 127.0.0.1:{port} check{_check_port(action_metrics, n)} inter 2s fall 2 rise 2"
             for n, port in enumerate(action_ports.split(), 1)),
     ), encoding="utf-8")
 
@@ -103,4 +116,4 @@ def _create_database(maintenance_url: str, database: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:6])
+    main(*sys.argv[1:8])

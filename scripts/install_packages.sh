@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a command needs, once: `scripts/install_packages.sh browser`
-# (Chromium and a Korean font, for the browser tests) or `… haproxy` (the cluster's load
-# balancer) or `… image` (make image: mmdebstrap, podman). Idempotent and quiet: prints nothing when everything is there. Never downloads a
+# (Chromium and a Korean font, for the browser tests), `… haproxy` (the cluster's load
+# balancer), `… prometheus` (promtool, which checks and tests the alert rules) or `… image` (make image:
+# mmdebstrap, podman). Idempotent and quiet: prints nothing when everything is there. Never downloads a
 # browser of its own (Playwright drives /usr/bin/chromium).
 set -u
 
@@ -22,7 +23,10 @@ for need in "$@"; do
       command -v podman >/dev/null 2>&1 || packages+=(podman fuse-overlayfs)
       command -v runc >/dev/null 2>&1 || packages+=(runc)  # crun refuses this machine's hybrid cgroups
       ;;
-    *) echo "install_packages.sh: unknown need '$need' (browser, haproxy, image)" >&2; exit 2 ;;
+    prometheus)
+      command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
+      ;;
+    *) echo "install_packages.sh: unknown need '$need' (browser, haproxy, prometheus, image)" >&2; exit 2 ;;
   esac
 done
 [ ${#packages[@]} -eq 0 ] && exit 0
@@ -44,5 +48,9 @@ rm -f "$log"
 # the haproxy package starts a system service with its default config: the cluster runs its own
 if [[ " ${packages[*]} " == *" haproxy "* ]]; then
   { systemctl stop haproxy || service haproxy stop || pkill -x haproxy; } >/dev/null 2>&1 || true
+fi
+# so does the prometheus package (a Prometheus server on :9090): only its promtool is wanted here
+if [[ " ${packages[*]} " == *" prometheus "* ]]; then
+  { systemctl stop prometheus || service prometheus stop || pkill -x prometheus; } >/dev/null 2>&1 || true
 fi
 echo "installed: ${packages[*]}"

@@ -20,6 +20,8 @@ if [ -z "${RASA_ENDPOINTS:-}" ] && { [ -n "${ASSISTANT_VAR_DIR:-}" ] || [ "$ACTI
       -e "s#http://localhost:5055/webhook#http://127.0.0.1:$ACTIONS_PORT/webhook#" endpoints.yml > "$var/endpoints.yml"
   endpoints="$var/endpoints.yml"
 fi
+log_flags=()
+actions_log_flags=()
 # Two modes (docs/security.md). Demo, the default of `make run`: demo data, tokens minted for the
 # demo drivers, everything on 127.0.0.1 only. Production (ASSISTANT_DEMO_MODE=0): the operator's
 # secrets, no demo page; Rasa's HTTP API only with RASA_API_TOKEN.
@@ -50,6 +52,14 @@ else
     fi
   done
   echo "mode: PRODUCTION — listening on $bind; Rasa's HTTP API $([ -n "${RASA_API_TOKEN:-}" ] && echo "on, with RASA_API_TOKEN" || echo "off")"
+  # one JSON object a line on stdout, from the first line on (consignment/json_logs.py); what the
+  # interpreter itself writes to stderr before logging is set up (libraries' import-time warnings,
+  # a crash's last words) goes to its own file, so that the log file is JSON only
+  log_flags=(--logging-config-file deploy/logging.yml)
+  # rasa_sdk's own server spells the flag with an underscore
+  actions_log_flags=(--logging-config_file deploy/logging.yml)
+  # Rasa reads that file before it puts the project on the path: its formatter must import
+  export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 fi
 api_flags=()
 if [ -n "${RASA_API_TOKEN:-}" ]; then
@@ -68,11 +78,21 @@ pids=()
 stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap stop EXIT INT TERM
 
+# run_logged <name> <command…>: the process's log in $var/log/<name>.log; in production stderr apart
+# (<name>.stderr.log), so that the log itself is JSON lines only. `exec`: the pid is the server's
+run_logged() {
+  local name=$1; shift
+  if [ ${#log_flags[@]} -gt 0 ]; then
+    exec "$@" >"$var/log/$name.log" 2>"$var/log/$name.stderr.log"
+  else
+    exec "$@" >"$var/log/$name.log" 2>&1
+  fi
+}
 # the action server is Rasa's only client: it listens on loopback unless told otherwise
 # (scripts/actions.sh: .venv-actions, a supported Python; docs/platform.md)
-SANIC_HOST="${ACTIONS_INTERFACE:-127.0.0.1}" scripts/actions.sh --port "$ACTIONS_PORT" >"$var/log/actions.log" 2>&1 &
+run_logged actions env SANIC_HOST="${ACTIONS_INTERFACE:-127.0.0.1}" scripts/actions.sh --port "$ACTIONS_PORT" "${actions_log_flags[@]}" &
 pids+=($!)
-.venv/bin/rasa run -i "$bind" --port "$RASA_PORT" --endpoints "$endpoints" "${api_flags[@]}" >"$var/log/rasa.log" 2>&1 &
+run_logged rasa .venv/bin/rasa run -i "$bind" --port "$RASA_PORT" --endpoints "$endpoints" "${api_flags[@]}" "${log_flags[@]}" &
 pids+=($!)
 
 echo "starting the action server (:$ACTIONS_PORT) and Rasa (:$RASA_PORT); Rasa takes ~40 s…"
@@ -82,7 +102,7 @@ for _ in $(seq 1 180); do
     ready=1; break
   fi
   for pid in "${pids[@]}"; do
-    kill -0 "$pid" 2>/dev/null || { echo "a server stopped; see $var/log/" >&2; tail -20 "$var"/log/*.log >&2; exit 1; }
+    kill -0 "$pid" 2>/dev/null || { echo "a server stopped; see $var/log/" >&2; tail -n 20 "$var"/log/*.log >&2; exit 1; }
   done
   sleep 1
 done

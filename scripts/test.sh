@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 scripts/bootstrap.sh
-scripts/install_packages.sh browser
+scripts/install_packages.sh browser prometheus
 # the tests of the PostgreSQL stores and of the state shared in Redis run in every `make test`:
 # both services are started here, and the run stops if either cannot be (a skipped test fails
 # the run too: tests/skip_guard.py)

@@ -29,6 +29,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.exceptions import RasaException
 
+from consignment import metrics
 from consignment.assist_store import default_store
 from consignment.handoff import ACTION_SERVER_UNAVAILABLE, RESET_AFTER_HANDOFF, STAFF_CHANNELS, handoff_packet
 from server import self_check
@@ -50,9 +51,11 @@ async def _run_or_apologise(self: RemoteAction, output_channel, nlg, tracker, do
     except ActionExecutionRejection:
         raise
     except RasaException as error:
+        metrics.count_dependency_error("action_server")
         logger.error("action server unavailable for '%s': %s", self.name(), str(error).splitlines()[0])
         if self.name() == HANDOFF_ACTION or tracker.latest_message.intent.get("name") == HANDOFF_INTENT:
             return await hand_over_without_action_server(output_channel, nlg, tracker)
+        metrics.TURN_FAILURES.labels(metrics.bounded(tracker.get_latest_input_channel(), metrics.CHANNELS)).inc()
         return [
             await utterance(nlg, tracker, output_channel, "utter_action_server_unavailable"),
             ActiveLoop(None),
@@ -88,10 +91,12 @@ async def hand_over_without_action_server(output_channel, nlg, tracker) -> List[
             None, default_store().open_handoff, tracker.sender_id, tracker.get_latest_input_channel(), packet
         )
     except Exception as error:  # the queue is unreachable too: say so, never the same apology
+        metrics.count_dependency_error("assist_db")
         logger.error("handoff could not be recorded either: %s", type(error).__name__)
         return [await utterance(nlg, tracker, output_channel, "utter_handoff_unavailable"), *reset,
                 FollowupAction(ACTION_LISTEN_NAME)]
-    logger.info("handoff recorded by the Rasa server (action server down)")  # never the driver's words
+    metrics.count_handoff_opened(ACTION_SERVER_UNAVAILABLE)
+    logger.info("handoff recorded by the Rasa server (action server down)", extra={"outcome": ACTION_SERVER_UNAVAILABLE})  # never the driver's words
     said = await utterance(nlg, tracker, output_channel, "utter_handoff", custom={"handoff": packet})
     return [said, *reset, ConversationPaused()]
 

@@ -35,6 +35,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from consignment import metrics
 from consignment.assist_store import default_store
 from server import self_check
 
@@ -65,6 +66,7 @@ async def handed_over(conversation_id: str) -> Optional[bool]:
             QUEUE_TIMEOUT_S,
         )
     except Exception as error:
+        metrics.count_dependency_error("assist_db")
         logger.warning("handoff queue unreadable, the pause stays as recorded: %s", type(error).__name__)
         return None
 

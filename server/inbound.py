@@ -18,7 +18,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Any, Deque, Dict, FrozenSet, Iterable, Optional
 
-from consignment import settings
+from consignment import metrics, settings
 from consignment.identity import TOKEN_METADATA_KEY, token_holder
 
 logger = logging.getLogger(__name__)
@@ -91,11 +91,14 @@ class InboundGuard:
 
     async def refusal(self, channel: str, sender: str, address: Optional[str], text: str) -> Optional[Refusal]:
         if len(text) > MAX_MESSAGE_CHARS:
+            metrics.count_refusal(channel, "size")
             return TOO_LONG
         if not await self.limiter.allow(f"{channel}:sender:{sender}", self.per_sender):
+            metrics.count_refusal(channel, "sender")
             logger.warning("%s: rate limit for a sender reached", channel)
             return TOO_MANY
         if address and not await self.limiter.allow(f"address:{address}", self.per_address):
+            metrics.count_refusal(channel, "address")
             logger.warning("%s: rate limit for a client address reached", channel)
             return TOO_MANY
         return None

@@ -30,6 +30,7 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from consignment import metrics
 from server import self_check
 
 logger = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ class AtomicRedisLockStore(LockStore):
         try:
             await self._issue(keys=[queue, expiry], args=[ticket, lifetime_ms])
         except Exception as error:
+            metrics.count_dependency_error("redis")
             raise LockError(f"could not take a ticket for the conversation: {type(error).__name__}") from error
         try:
             waited = 0.0
@@ -136,6 +138,7 @@ class AtomicRedisLockStore(LockStore):
             try:
                 await self._release(keys=[queue, expiry], args=[ticket])
             except Exception as error:  # the ticket expires on its own
+                metrics.count_dependency_error("redis")
                 logger.warning("lock release failed (%s); the ticket expires by itself", type(error).__name__)
 
     # Rasa's synchronous ticket API is not used with this store: every caller takes `lock()`.

@@ -10,7 +10,7 @@ import logging
 import time
 from typing import Optional
 
-from consignment import settings
+from consignment import metrics, settings
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ class RedisWindowLimiter:
             async with self.client.pipeline(transaction=True) as pipe:
                 count, _ = await pipe.incr(bucket).expire(bucket, self.window_s * 2).execute()
         except Exception as error:  # Redis down: let the message through rather than drop it
+            metrics.count_dependency_error("redis")
             logger.warning("rate limit not checked (Redis unavailable: %s)", type(error).__name__)
             return True
         return count <= limit
@@ -90,6 +91,7 @@ class TurnReplies:
         try:
             return bool(await self.client.set(key, pending, nx=True, ex=self.ttl_s))
         except Exception:  # Redis down: run the turn (a retry may then run twice)
+            metrics.count_dependency_error("redis")
             return True
 
     async def finish(self, sender: str, message_id: str, holder: str, replies: list) -> None:
@@ -102,7 +104,7 @@ class TurnReplies:
         try:
             await self.client.set(key, value, ex=self.ttl_s)
         except Exception:
-            pass
+            metrics.count_dependency_error("redis")
 
     async def abandon(self, sender: str, message_id: str) -> None:
         key = self._key(sender, message_id)
@@ -112,7 +114,7 @@ class TurnReplies:
         try:
             await self.client.delete(key)
         except Exception:
-            pass
+            metrics.count_dependency_error("redis")
 
     async def replies(self, sender: str, message_id: str, holder: str, wait_s: float) -> Optional[list]:
         """The stored replies of this holder's turn that ran (waiting while it still runs), or None."""
@@ -128,6 +130,7 @@ class TurnReplies:
                 try:
                     raw = await self.client.get(key)
                 except Exception:
+                    metrics.count_dependency_error("redis")
                     return None
                 value = raw.decode() if isinstance(raw, bytes) else raw
             if value is None:

@@ -29,6 +29,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.exceptions import RasaException
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from consignment import metrics
 from consignment.identity import TOKEN_METADATA_KEY, mask_tokens_in
 from consignment.phone import mask_phone_numbers_in
 from server import self_check
@@ -226,6 +227,7 @@ def _never_from_memory(method_name: str):
         try:
             return await getattr(self._tracker_store, method_name)(*args, **kwargs)
         except Exception as error:
+            metrics.count_dependency_error("tracker_store")
             logger.error("conversation store unavailable (%s): the turn fails, nothing is made up",
                          type(error).__name__)
             raise ConversationsUnavailable(type(error).__name__) from error

@@ -32,6 +32,26 @@ VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
 ACTION_SERVER = [str(PROJECT_ROOT / "scripts" / "actions.sh")]
 # CONTRACT §1's command: the same actions on Rasa's Python 3.10
 LEGACY_ACTION_SERVER = [str(VENV_BIN / "rasa"), "run", "actions"]
+# Every process a test starts serves metrics on its own port (server/metrics.py, actions/metrics.py):
+# its own port + this. Test ports are x05/x55 (+2, +3 for extra pairs; 16005/16055, 17005/17055 in
+# test_deployment_modes.py): +30 lands on none of them.
+METRICS_OFFSET = 30
+
+
+def metrics_port(port: int) -> int:
+    return port + METRICS_OFFSET
+
+
+def with_metrics_port(command: Sequence[str], env: Dict[str, str]) -> Dict[str, str]:
+    """`env` with the metrics port of the process `command` starts (from its `--port`)."""
+    command = [str(part) for part in command]
+    if "--port" not in command:
+        return env
+    port = int(command[command.index("--port") + 1])
+    # an action server: `rasa run actions` (CONTRACT §1) or scripts/actions.sh (.venv-actions)
+    starts_actions = "actions" in command[1:3] or command[0].endswith("actions.sh")
+    name = "ACTIONS_METRICS_PORT" if starts_actions else "METRICS_PORT"
+    return {**env, name: str(metrics_port(port))}
 
 
 class Assistant:
@@ -79,7 +99,7 @@ class Assistant:
 
 def _start(command, env, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+        command, cwd=PROJECT_ROOT, env=with_metrics_port(command, env), stdout=open(log, "w"), stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 

@@ -24,6 +24,7 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from consignment import metrics
 from consignment.agent_auth import LEAD_ROLE
 from consignment.assist_store import RESOLVED, TAKEN, default_store
 from consignment.content import message
@@ -145,6 +146,7 @@ async def resolve(request: Request, agent_id: str, body: Dict[str, Any], handoff
         return refusal
     if not await blocking(default_store().resolve_handoff, handoff_id, agent_id):
         return error(409, "handoff_taken")  # changed hands meanwhile: the bot stays paused
+    metrics.HANDOFFS_RESOLVED.inc()
     # resolved is final here: the tracker catching up now is a courtesy (the stored conversation
     # shows it resumed); if that write fails, the driver's next message resumes it anyway
     await handoff_pause.sync_tracker(request.app.ctx.agent, handoff["conversation_id"])

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from tests.conftest import PROJECT_ROOT, TEST_SECRET
-from tests.live_servers import AGENT_SECRET, API_TOKEN, bot_silent
+from tests.live_servers import AGENT_SECRET, API_TOKEN, bot_silent, metrics_port
 
 pytestmark = pytest.mark.live
 
@@ -73,6 +73,7 @@ def served(tmp_path: Path, ports, env: Dict[str, str]) -> Iterator[subprocess.Po
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "RASA_API_TOKEN", "ADMIN_DB", "ASSIST"))},
         "RASA_PORT": str(rasa_port), "ACTIONS_PORT": str(actions_port),
+        "METRICS_PORT": str(metrics_port(rasa_port)), "ACTIONS_METRICS_PORT": str(metrics_port(actions_port)),
         "ASSISTANT_VAR_DIR": str(tmp_path), **env,
     }
     log = open(tmp_path / "run.log", "w")
@@ -116,6 +117,39 @@ def test_production_start_answers_drivers(production):
     url, _ = production
     replies = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": "p-1-0123456789abcdef0123456789abcdef", "message": "위탁콜이 뭐예요?"}, timeout=60)
     assert replies.status_code == 200 and "CNMP" in replies.text
+
+
+def test_production_logs_are_json_lines_that_never_hold_what_a_driver_said(production):
+    """One JSON object a line in both processes' logs (consignment/json_logs.py), none holding the
+    driver's text, name, phone, token or suspension reason — after a whole Q3 flow (ⓐ for D-1001)."""
+    import csv
+    import json
+    import uuid
+
+    from consignment.identity import mint_driver_token
+    from consignment.json_logs import conversation_digest
+    from tests.conftest import DEMO_DRIVERS
+
+    url, tmp = production
+    name, phone = DEMO_DRIVERS["D-1001"]
+    token = mint_driver_token("D-1001", TEST_SECRET)
+    sender = f"json-logs-{uuid.uuid4().hex}"
+    said = ["콜마너에서 콜 수락이 안 돼요", "카카오모빌리티요", name, phone]
+    for text in said:
+        answer = requests.post(f"{url}/webhooks/rest/webhook", timeout=60,
+                               json={"sender": sender, "message": text, "metadata": {"driver_token": token}})
+        assert answer.status_code == 200
+    with open(PROJECT_ROOT / "fixtures" / "admin" / "account_suspensions.csv", encoding="utf-8") as rows:
+        reason = next(row["reason"] for row in csv.DictReader(rows) if row["driver_id"] == "D-1001")
+    assert reason in " ".join(reply.get("text") or "" for reply in answer.json())  # the lookup answered ⓐ
+    lines = [line for log in ("rasa.log", "actions.log")
+             for line in (tmp / "log" / log).read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # each line is one JSON object
+    assert records and all({"time", "level", "logger", "event"} <= set(record) for record in records)
+    forbidden = [*said, name, phone, phone.replace("-", ""), token, reason]
+    assert not [line for line in lines if any(part in line for part in forbidden)]
+    answered = [record for record in records if record.get("outcome") == "suspended"]
+    assert answered and answered[0]["conversation"] == conversation_digest(sender) != sender
 
 
 @pytest.mark.parametrize("method,path", [
@@ -186,6 +220,12 @@ def listening_addresses(port: int) -> set:
                     words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
                     found.add(socket.inet_ntop(socket.AF_INET if width == 8 else socket.AF_INET6, words))
     return found
+
+
+def test_demo_logs_stay_readable(demo):
+    _, tmp = demo
+    first = (tmp / "log" / "rasa.log").read_text(encoding="utf-8").splitlines()
+    assert first and not [line for line in first if line.startswith('{"time"')]
 
 
 def test_demo_start_listens_on_loopback_only(demo):

@@ -20,7 +20,7 @@ import pytest
 from server import self_check
 from server.self_check import Assumption, StartupCheckFailed
 from tests.conftest import PROJECT_ROOT
-from tests.live_servers import MODEL, VENV_BIN, server_environment
+from tests.live_servers import MODEL, VENV_BIN, metrics_port, server_environment
 
 START_LIMIT_S = 240
 
@@ -100,7 +100,8 @@ def starts(tmp_path_factory) -> Dict[str, Start]:
         process = subprocess.Popen(
             [str(VENV_BIN / "rasa"), "run", "--port", str(port), "--model", str(MODEL), "--endpoints", str(endpoints),
              "--credentials", str(PROJECT_ROOT / "credentials.yml")],
-            cwd=PROJECT_ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT, env={**env, "METRICS_PORT": str(metrics_port(port))}, stdout=open(log, "w"),
+            stderr=subprocess.STDOUT,
         )
         running[name] = (process, port, log)
     deadline = time.monotonic() + START_LIMIT_S

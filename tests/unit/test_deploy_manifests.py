@@ -217,11 +217,16 @@ def test_no_service_is_reachable_from_outside_the_cluster():
 
 
 def test_only_rasa_pods_reach_the_action_server_on_5055():
+    """…and only Prometheus, in the monitoring namespace, reaches its metrics port (9155)."""
     policies = [p for p in _of_kind("NetworkPolicy") if _selects(p["spec"]["podSelector"]["matchLabels"], ACTIONS_LABELS)]
     assert policies, "no NetworkPolicy isolates the action server"
     for policy in policies:
         assert "Ingress" in policy["spec"]["policyTypes"]
         for rule in policy["spec"]["ingress"]:
+            if [(port.get("protocol", "TCP"), port["port"]) for port in rule["ports"]] == [("TCP", 9155)]:
+                assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                                         "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}]
+                continue
             assert rule["from"] and all(
                 set(peer) == {"podSelector"} and _selects(peer["podSelector"]["matchLabels"], RASA_LABELS)
                 for peer in rule["from"]
@@ -302,13 +307,14 @@ def test_rasas_http_api_never_runs_without_an_auth_token(tmp_path, api_token):
 
 # ── probes, affinity, endpoints ───────────────────────────────────────────────
 
-@pytest.mark.parametrize("labels,path", [(RASA_LABELS, "/webhooks/rest/"), (ACTIONS_LABELS, "/health")],
-                         ids=["rasa", "actions"])
-def test_both_deployments_have_readiness_probes(labels, path):
+@pytest.mark.parametrize("labels,port", [(RASA_LABELS, 9105), (ACTIONS_LABELS, 9155)], ids=["rasa", "actions"])
+@pytest.mark.parametrize("probe,path", [("readinessProbe", "/ready"), ("livenessProbe", "/live")])
+def test_both_deployments_probe_readiness_and_liveness_on_their_metrics_port(labels, port, probe, path):
     (container,) = _deployment_for(labels)["spec"]["template"]["spec"]["containers"]
-    probe = container["readinessProbe"]["httpGet"]
-    assert probe["path"] == path
-    assert probe["port"] in {p["name"] for p in container["ports"]} | {p["containerPort"] for p in container["ports"]}
+    checked = container[probe]["httpGet"]
+    assert checked["path"] == path
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports.get(checked["port"], checked["port"]) == port
 
 
 def test_the_rasa_service_keeps_a_client_on_one_replica():
