@@ -8,13 +8,14 @@ assumes (server/self_check.py), and the start stops, naming what is missing, whe
 lacks any of it; only then are the guards installed: the action-server outage guard
 (server/action_server_outage.py), the pause that follows the agents' queue
 (server/handoff_pause.py), the action-response check with its schema compiled once
-(server/action_response_schema.py), and the tracker store that never serves from memory — not
-when its database fails mid-turn, not when it cannot be built at start (server/tracker_store.py).
+(server/action_response_schema.py), the tracker store that never serves from memory — not
+when its database fails mid-turn, not when it cannot be built at start (server/tracker_store.py),
+and the per-turn work of Rasa's that is done once (server/hot_paths.py).
 """
 import logging
 
 from consignment import settings
-from server import action_response_schema, action_server_outage, handoff_pause, self_check, tracker_store
+from server import action_response_schema, action_server_outage, handoff_pause, hot_paths, self_check, tracker_store
 # the channels rely on Rasa internals too: imported here so that their declarations are checked
 from server import assist_channel, lock_store, rest_channel, slack_channel, widget_channel  # noqa: F401,E402
 
@@ -24,3 +25,4 @@ action_server_outage.install()
 handoff_pause.install()
 action_response_schema.install()
 tracker_store.install()
+hot_paths.install()
