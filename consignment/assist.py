@@ -7,7 +7,7 @@ generator the driver's chat uses. It reads the conversation and never changes it
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from consignment.admin_db import AdminRepository, Restriction
 from consignment.content import load_yaml

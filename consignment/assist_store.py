@@ -19,6 +19,7 @@ from consignment import settings
 from consignment.clock import ASSIST_STORE_ZONE, aware
 from consignment.identity import mask_tokens_in
 from consignment.phone import mask_phone_numbers_in
+from consignment.sql import create_engine
 
 metadata = sa.MetaData()
 
@@ -138,7 +139,7 @@ class AssistStore:
         self.url = url or settings.assist_db_url()
         if self.url.startswith("sqlite:///"):
             os.makedirs(os.path.dirname(self.url[len("sqlite:///"):]) or ".", exist_ok=True)
-        self.engine = sa.create_engine(self.url, future=True)
+        self.engine = create_engine(self.url)  # WAL when SQLite: per-turn reads never wait (consignment/sql.py)
         metadata.create_all(self.engine)
         for table in metadata.sorted_tables:  # indexes added since a table was first created
             for index in table.indexes:

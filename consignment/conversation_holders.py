@@ -23,6 +23,7 @@ from typing import Callable, Iterable, List, Optional
 import sqlalchemy as sa
 
 from consignment import settings
+from consignment.sql import create_engine
 
 metadata = sa.MetaData()
 
@@ -55,7 +56,7 @@ class ConversationHolders:
         self.url = url or settings.assist_db_url()
         if self.url.startswith("sqlite:///"):
             os.makedirs(os.path.dirname(self.url[len("sqlite:///"):]) or ".", exist_ok=True)
-        self.engine = sa.create_engine(self.url, future=True)
+        self.engine = create_engine(self.url)  # WAL when SQLite: per-turn reads never wait (consignment/sql.py)
         try:
             metadata.create_all(self.engine)
         except sa.exc.SQLAlchemyError:  # another process created the table at the same moment

@@ -1,11 +1,12 @@
 """Training, start-up, latency and memory numbers: this assistant vs a stock `rasa init` bot.
 
     .venv/bin/python scripts/benchmark.py [--skip-train] [--parse-requests 200] [--conversations 20]
+        [--load-concurrency 10] [--load-conversations 80] [--load-runs 3] [--postgres off]
 
 Run from anywhere after `make train` (it serves models/current.tar.gz); `make benchmark` does both.
 Everything it writes (trained models, the stock bot, the admin and conversation databases, the
 server logs) goes to a temporary directory that is removed at the end (--keep-tmp keeps it).
-Both bots are measured the same way, one after the other, never at the same time:
+Both bots are measured the same way, one after the other, never two at the same time:
 
 1. training time: `rasa train --force` (this project: into the temp dir;
    stock: in its `rasa init` directory). --skip-train reports "not measured".
@@ -17,10 +18,20 @@ Both bots are measured the same way, one after the other, never at the same time
    the driver token, the action server and the admin database; the last reply must give the
    demo driver's suspension reason), for the stock bot its sad path (hi / I am sad / yes / bye).
    One warm-up conversation, then --conversations measured ones with new sender ids.
-5. resident memory (VmRSS, with child processes) of each server after the runs.
+5. concurrent load (scripts/loadgen.py), the load a driver population produces: the seven demo
+   drivers with tokens, half of the conversations the full Q3 with its lookup, interleaved with
+   Q1 and Q2 conversations, --load-concurrency at a time. Every server is up by then (idle when
+   not measured) so that the runs alternate — this project on the embedded SQLite default, the
+   stock bot (its sad path, the same concurrency), this project with its conversations on
+   PostgreSQL — and the ratios compare runs minutes apart, not a run before the other's
+   training. Each server gets one warm-up run first; then --load-runs measured runs of
+   --load-conversations conversations each, reported as the median run and the range. CPU
+   seconds per message of each server and of this client are read from /proc (the client
+   shares the cores: its share is what the servers did not get).
+6. resident memory (VmRSS, with child processes) of each server after the runs.
 
-The numbers depend on the machine and on whatever else runs on it: compare the two columns of
-one run, not runs on different machines.
+The numbers depend on the machine and on whatever else runs on it: compare the columns of one
+run, not runs on different machines.
 """
 from __future__ import annotations
 
@@ -46,12 +57,17 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-START_UP_TIMEOUT = 240.0  # s, per server
+START_UP_TIMEOUT = 600.0  # s, per server (a busy shared machine takes minutes)
 # Rasa's HTTP API (/status, /model/parse) is opened with a token, as in production
 API_TOKEN = secrets.token_urlsafe(16)
 # messages a single driver could send that are the slowest to parse (the event loop's worst case)
 WORST_CASE_TEXTS = ["가" * 2000, "가나 " * 666, "콜마너" * 666, "ㅋ" * 2000, "😭 위탁콜 " * 250]
-LOAD_CONCURRENCY = (10, 50)
+# the issue's load: 10 concurrent conversations, 80 a run after one warm-up; also 50 once
+LOAD_CONCURRENCY = 10
+LOAD_CONVERSATIONS = 80
+LOAD_RUNS = 3
+HIGH_CONCURRENCY = 50
+POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 TRAIN_TIMEOUT = 3600.0  # s, per training
 REQUEST_TIMEOUT = 60.0  # s, per HTTP request
 STOP_TIMEOUT = 20.0  # s, between SIGTERM and SIGKILL
@@ -400,12 +416,15 @@ def summarise_turns(per_turn: List[List[float]]) -> Dict[str, object]:
     }
 
 
-def write_project_endpoints(path: Path, tmp: Path, actions_port: int) -> None:
+def write_project_endpoints(path: Path, tmp: Path, actions_port: int, tracker_db_url: Optional[str] = None) -> None:
     """The project's endpoints.yml (tracker store, response generator, selective domain) with
-    the benchmark's port and files."""
+    the benchmark's port and files (`tracker_db_url`: conversations in that database instead)."""
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8")) or {}
     endpoints["action_endpoint"] = {**endpoints["action_endpoint"], "url": f"http://127.0.0.1:{actions_port}/webhook"}
-    endpoints["tracker_store"] = {**endpoints["tracker_store"], "db": str(tmp / "conversations.db")}
+    if tracker_db_url is None:
+        endpoints["tracker_store"] = {**endpoints["tracker_store"], "db": str(tmp / "conversations.db")}
+    else:
+        endpoints["tracker_store"] = {"type": endpoints["tracker_store"]["type"], "url": tracker_db_url}
     path.write_text(yaml.safe_dump(endpoints, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
@@ -420,26 +439,65 @@ def measure_worst_case_parse(url: str, log: Path) -> float:
     return slowest
 
 
-def measure_load(url: str, secret: str) -> Dict[int, dict]:
-    """Concurrent Q3 conversations with tokens and lookups (scripts/loadgen.py)."""
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of the process and its descendants (s)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for each in [pid] + descendants(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+    return total / ticks
+
+
+def load_run(url: str, secret: str, mix: str, conversations: int, concurrency: int,
+             watched: Dict[str, int]) -> dict:
+    """One run of scripts/loadgen.py; its summary with the CPU each watched process (and this
+    client) spent a message."""
     import asyncio
 
     sys.path.insert(0, str(ROOT / "scripts"))
     import loadgen
 
-    results = {}
-    for concurrency in LOAD_CONCURRENCY:
-        run = asyncio.run(loadgen.run(url, max(60, concurrency * 4), concurrency, secret))
-        summary = run.summary()
-        if summary["failed_conversations"]:
-            problems = [p for c in run.conversations for p in c.problems()][:5]
-            raise BenchmarkError(f"load at {concurrency} concurrent: {problems}")
-        results[concurrency] = summary
-        print(f"[project] load ×{concurrency}: {summary}", flush=True)
-    return results
+    before = {name: cpu_seconds(pid) for name, pid in watched.items()}
+    client_before = time.process_time()
+    run = asyncio.run(loadgen.run(url, conversations, concurrency, secret, mix=mix))
+    client_cpu = time.process_time() - client_before
+    summary = run.summary()
+    if summary["failed_conversations"]:
+        problems = [p for c in run.conversations for p in c.problems()][:5]
+        raise BenchmarkError(f"load ({mix}) at {concurrency} concurrent: {problems}")
+    messages = max(1, summary["messages"])
+    summary["cpu_ms_per_msg"] = {
+        **{name: round(1000 * (cpu_seconds(pid) - before[name]) / messages, 1) for name, pid in watched.items()},
+        "client": round(1000 * client_cpu / messages, 1),
+    }
+    return summary
+
+
+def median_run(runs: List[dict]) -> dict:
+    """The run with the median throughput, with the range of every run."""
+    ordered = sorted(runs, key=lambda run: run["msg_per_s"])
+    chosen = dict(ordered[len(ordered) // 2])
+    chosen["runs"] = len(runs)
+    chosen["msg_per_s_range"] = (ordered[0]["msg_per_s"], ordered[-1]["msg_per_s"])
+    chosen["p95_ms_range"] = (min(r["p95_ms"] for r in runs), max(r["p95_ms"] for r in runs))
+    return chosen
+
+
+def start_project_server(procs: "Processes", rasa: str, model: Path, port: int, endpoints: Path,
+                         env: Dict[str, str], log: Path) -> subprocess.Popen:
+    return procs.start(
+        [rasa, "run", "--enable-api", "--auth-token", API_TOKEN, "--port", str(port), "--model", str(model),
+         "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
+        ROOT, env, log,
+    )
 
 
 def bench_project(args: argparse.Namespace, procs: Processes, env: Dict[str, str], tmp: Path, rasa: str) -> dict:
+    """Single-client measurements; the servers stay up for the load comparison (`result["_servers"]`)."""
     from consignment.identity import mint_driver_token
 
     result: dict = {}
@@ -454,10 +512,8 @@ def bench_project(args: argparse.Namespace, procs: Processes, env: Dict[str, str
         env,
         DRIVER_TOKEN_SECRET=secret,
         AGENT_TOKEN_SECRET=agent_secret,
-        ASSIST_DB_URL=f"sqlite:///{tmp / 'assist.db'}",
-        # agent-assist lookups run in the Rasa server: same demo admin data as the actions
-        ADMIN_DB_URL=f"sqlite:///{tmp / 'admin.db'}",
-        ADMIN_DB_LOAD_DEMO="1",
+        # the embedded defaults (var/: admin data with the demo drivers, agent assist, logs), in tmp
+        ASSISTANT_VAR_DIR=str(tmp / "var"),
         # the load comes from this one machine and one agent
         RATE_LIMIT_PER_ADDRESS_PER_MIN="0", RATE_LIMIT_PER_SENDER_PER_MIN="0", RATE_LIMIT_PER_AGENT_PER_MIN="0",
     )
@@ -480,11 +536,7 @@ def bench_project(args: argparse.Namespace, procs: Processes, env: Dict[str, str
     server_log = tmp / "project-rasa.log"
     url = f"http://127.0.0.1:{args.project_port}"
     start = time.perf_counter()
-    server = procs.start(
-        [rasa, "run", "--enable-api", "--auth-token", API_TOKEN, "--port", str(args.project_port), "--model", str(model),
-         "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
-        ROOT, server_env, server_log,
-    )
+    server = start_project_server(procs, rasa, model, args.project_port, endpoints, server_env, server_log)
     result["startup_s"] = wait_until(status_ready(url), server, start, server_log, "the Rasa server")
     print(f"[project] up in {result['startup_s']:.1f} s; /model/parse ×{args.parse_requests} …", flush=True)
 
@@ -500,12 +552,79 @@ def bench_project(args: argparse.Namespace, procs: Processes, env: Dict[str, str
     result["assist"] = measure_assist(url, agent_secret, args.parse_requests, server_log)
     print("[project] worst-case parse (2,000-character messages) …", flush=True)
     result["worst_parse_ms"] = measure_worst_case_parse(url, server_log)
-    print(f"[project] concurrent Q3 conversations at {LOAD_CONCURRENCY} …", flush=True)
-    result["load"] = measure_load(url, secret)
-    result["rss_server_mb"] = rss_mb(server.pid)
-    result["rss_actions_mb"] = rss_mb(actions.pid)
-    procs.stop(server)
-    procs.stop(actions)
+    result["_servers"] = {"url": url, "secret": secret, "server": server, "actions": actions,
+                          "env": server_env, "model": model}
+    return result
+
+
+def start_postgres_project(args: argparse.Namespace, procs: Processes, tmp: Path, rasa: str,
+                           project: dict) -> Optional[dict]:
+    """This project's Rasa server with its conversations and agent assist on a throw-away
+    PostgreSQL database (the action server is shared); None, with the reason printed, when
+    PostgreSQL cannot be reached."""
+    import sqlalchemy as sa
+
+    name = f"benchmark_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(f"{args.postgres}/postgres", isolation_level="AUTOCOMMIT",
+                             connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.SQLAlchemyError as error:
+        print(f"[postgres] not measured: {type(error).__name__}: {str(error).splitlines()[0]}", flush=True)
+        return None
+    url_db = f"{args.postgres}/{name}"
+    servers = project["_servers"]
+    endpoints = tmp / "endpoints-postgres.yml"
+    write_project_endpoints(endpoints, tmp, args.actions_port, tracker_db_url=url_db)
+    env = dict(servers["env"], ASSIST_DB_URL=url_db)
+    log = tmp / "postgres-rasa.log"
+    print(f"[postgres] Rasa server on :{args.postgres_port}, conversations in {name} …", flush=True)
+    start = time.perf_counter()
+    server = start_project_server(procs, rasa, servers["model"], args.postgres_port, endpoints, env, log)
+    url = f"http://127.0.0.1:{args.postgres_port}"
+    startup = wait_until(status_ready(url), server, start, log, "the Rasa server on PostgreSQL")
+    return {"url": url, "server": server, "startup_s": startup, "database": name, "admin": admin}
+
+
+def drop_postgres_database(postgres: Optional[dict]) -> None:
+    if postgres is None:
+        return
+    import sqlalchemy as sa
+
+    try:
+        with postgres["admin"].connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{postgres["database"]}" WITH (FORCE)'))
+    finally:
+        postgres["admin"].dispose()
+
+
+def compare_under_load(args: argparse.Namespace, project: dict, stock: dict, postgres: Optional[dict]) -> dict:
+    """The runs of each server alternate (one warm-up each first): the same minutes of the
+    machine's noise for every column."""
+    servers = project["_servers"]
+    rasa_pid, actions_pid = servers["server"].pid, servers["actions"].pid
+    subjects = [("project", servers["url"], "population", {"rasa": rasa_pid, "actions": actions_pid})]
+    if stock.get("_server") is not None:
+        subjects.append(("stock", stock["_url"], "stock", {"rasa": stock["_server"].pid}))
+    if postgres is not None:
+        subjects.append(("postgres", postgres["url"], "population",
+                         {"rasa": postgres["server"].pid, "actions": actions_pid}))
+    runs: Dict[str, List[dict]] = {name: [] for name, *_ in subjects}
+    for name, url, mix, watched in subjects:
+        print(f"[{name}] warm-up: {args.load_concurrency} conversations …", flush=True)
+        load_run(url, servers["secret"], mix, args.load_concurrency, args.load_concurrency, watched)
+    for number in range(args.load_runs):
+        for name, url, mix, watched in subjects:
+            summary = load_run(url, servers["secret"], mix, args.load_conversations, args.load_concurrency, watched)
+            runs[name].append(summary)
+            print(f"[{name}] load run {number + 1}/{args.load_runs} ×{args.load_concurrency}: {summary}", flush=True)
+    result = {name: median_run(each) for name, each in runs.items()}
+    if args.high_concurrency:
+        high = load_run(servers["url"], servers["secret"], "population", max(args.load_conversations, 4 * args.high_concurrency),
+                        args.high_concurrency, {"rasa": rasa_pid, "actions": actions_pid})
+        print(f"[project] load ×{args.high_concurrency}: {high}", flush=True)
+        result["project_high"] = high
     return result
 
 
@@ -533,8 +652,7 @@ def bench_stock(args: argparse.Namespace, procs: Processes, env: Dict[str, str],
         url, STOCK_TURNS, STOCK_EXPECTED_LAST, args.conversations, None, "bench-stock", server_log
     )
     result["conversation"] = summarise_turns(per_turn)
-    result["rss_server_mb"] = rss_mb(server.pid)
-    procs.stop(server)
+    result["_server"], result["_url"] = server, url  # up for the load comparison
     return result
 
 
@@ -622,9 +740,6 @@ def table(project: dict, stock: dict, args: argparse.Namespace) -> str:
             ms_pair((percentile(values, 50), percentile(values, 95)) if values else None), "—")
     worst = get(project, "worst_parse_ms")
     row("slowest /model/parse of a 2,000-character message (ms)", "—" if worst is None else f"{worst:.0f}", "—")
-    for concurrency, load in (get(project, "load") or {}).items():
-        row(f"{concurrency} concurrent Q3 conversations (tokens, lookups): msg/s · p50 / p95 (ms)",
-            f"{load['msg_per_s']} · {load['p50_ms']} / {load['p95_ms']}", "—")
     row("RSS of the Rasa server (MB)", mb(get(project, "rss_server_mb")), mb(get(stock, "rss_server_mb")))
     row("RSS of the action server (MB)", mb(get(project, "rss_actions_mb")), "— (not used)")
     total_ours = None
@@ -632,6 +747,39 @@ def table(project: dict, stock: dict, args: argparse.Namespace) -> str:
         total_ours = project["rss_server_mb"] + project["rss_actions_mb"]
     row("RSS in all (MB)", mb(total_ours), mb(get(stock, "rss_server_mb")))
     return "\n".join(["| metric | this project | stock rasa init |", "|---|---|---|", *rows])
+
+
+def load_table(loads: dict, project: dict, stock: dict, postgres: Optional[dict], args: argparse.Namespace) -> str:
+    """The concurrent runs: median run (range over runs), CPU a message, ratios to the stock bot."""
+    columns = [("project", "this project, embedded SQLite"), ("postgres", "this project, PostgreSQL"),
+               ("stock", "stock `rasa init`, in-memory")]
+    columns = [(key, title) for key, title in columns if key in loads]
+    rows = ["| " + " | ".join(["", *(title for _, title in columns)]) + " |",
+            "|---" * (len(columns) + 1) + "|"]
+
+    def row(metric: str, cell) -> None:
+        rows.append("| " + " | ".join([metric, *(cell(loads[key]) for key, _ in columns)]) + " |")
+
+    row(f"msg/s, median of {args.load_runs} runs (range)",
+        lambda r: f"**{r['msg_per_s']}** ({r['msg_per_s_range'][0]}–{r['msg_per_s_range'][1]})")
+    row("p50 / p95 of a turn (ms), that run", lambda r: f"{r['p50_ms']} / **{r['p95_ms']}**")
+    row("p95 over the runs (ms)", lambda r: f"{r['p95_ms_range'][0]}–{r['p95_ms_range'][1]}")
+    row("CPU ms a message: Rasa · actions · this client",
+        lambda r: " · ".join(str(r["cpu_ms_per_msg"].get(k, "—")) for k in ("rasa", "actions", "client")))
+    if "stock" in loads:
+        row("throughput ÷ stock bot's", lambda r: f"{r['msg_per_s'] / loads['stock']['msg_per_s']:.2f}×")
+    rss = {"project": project.get("rss_server_mb"), "stock": stock.get("rss_server_mb"),
+           "postgres": (postgres or {}).get("rss_server_mb")}
+    rows.append("| " + " | ".join(["RSS of the Rasa server after the runs (MB)",
+                                    *(mb(rss[key]) for key, _ in columns)]) + " |")
+    high = loads.get("project_high")
+    text = [f"Concurrent: {args.load_concurrency} conversations at a time, {args.load_conversations} a run after one "
+            f"warm-up; this project: the driver population (7 drivers with tokens; half Q3 with its lookup, "
+            f"Q1 and Q2 interleaved); the stock bot: its sad path.", "", *rows]
+    if high:
+        text += ["", f"This project at {args.high_concurrency} concurrent, embedded SQLite, one run: "
+                     f"{high['msg_per_s']} msg/s · p50 / p95 {high['p50_ms']} / {high['p95_ms']} ms."]
+    return "\n".join(text)
 
 
 def main() -> int:
@@ -644,6 +792,13 @@ def main() -> int:
     parser.add_argument("--project-port", type=int, default=25005)
     parser.add_argument("--actions-port", type=int, default=25055)
     parser.add_argument("--stock-port", type=int, default=25006)
+    parser.add_argument("--postgres-port", type=int, default=25007)
+    parser.add_argument("--postgres", default=POSTGRES_SERVER,
+                        help="PostgreSQL server for the conversations-on-PostgreSQL column ('off': none)")
+    parser.add_argument("--load-concurrency", type=int, default=LOAD_CONCURRENCY)
+    parser.add_argument("--load-conversations", type=int, default=LOAD_CONVERSATIONS)
+    parser.add_argument("--load-runs", type=int, default=LOAD_RUNS)
+    parser.add_argument("--high-concurrency", type=int, default=HIGH_CONCURRENCY, help="one more run at this (0: none)")
     parser.add_argument("--now", default="2026-11-29T12:00:00+09:00", help="ASSISTANT_NOW for the action server")
     parser.add_argument("--keep-tmp", action="store_true", help="keep the temporary directory (logs, models)")
     args = parser.parse_args()
@@ -658,10 +813,13 @@ def main() -> int:
     procs = Processes()
     project: dict = {}
     stock: dict = {}
+    postgres: Optional[dict] = None
+    loads: dict = {}
     started = time.perf_counter()
     load_at_start = os.getloadavg()[0]
     try:
-        ports = [args.project_port, args.actions_port] + ([] if args.skip_stock else [args.stock_port])
+        ports = ([args.project_port, args.actions_port] + ([] if args.skip_stock else [args.stock_port])
+                 + ([] if args.postgres == "off" else [args.postgres_port]))
         require_free_ports(*ports)
         print(f"benchmark: {os.cpu_count()} CPUs · load {load_at_start:.2f} · tmp {tmp}", flush=True)
         if not args.skip_train:
@@ -674,6 +832,16 @@ def main() -> int:
         project.update(bench_project(args, procs, env, tmp, rasa))
         if not args.skip_stock:
             stock.update(bench_stock(args, procs, env, tmp, rasa))
+        if args.postgres != "off":
+            postgres = start_postgres_project(args, procs, tmp, rasa, project)
+        loads = compare_under_load(args, project, stock, postgres)
+        servers = project["_servers"]
+        project["rss_server_mb"] = rss_mb(servers["server"].pid)
+        project["rss_actions_mb"] = rss_mb(servers["actions"].pid)
+        if stock.get("_server") is not None:
+            stock["rss_server_mb"] = rss_mb(stock["_server"].pid)
+        if postgres is not None:
+            postgres["rss_server_mb"] = rss_mb(postgres["server"].pid)
     except BenchmarkError as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
         args.keep_tmp = True
@@ -683,6 +851,7 @@ def main() -> int:
         raise
     finally:
         procs.stop_all()
+        drop_postgres_database(postgres)
         if args.keep_tmp:
             print(f"(kept {tmp})", file=sys.stderr)
         else:
@@ -700,6 +869,8 @@ def main() -> int:
         print(f"(`rasa init --no-prompt` incl. its first training: {stock['init_s']:.1f} s)")
     print()
     print(table(project, stock, args))
+    print()
+    print(load_table(loads, project, stock, postgres, args))
     return 0
 
 

@@ -1,8 +1,15 @@
-"""Concurrent Q3 conversations with driver tokens over the REST channel: the load of the CS
+"""Concurrent conversations with driver tokens over the REST channel: the load of the CS
 centre's evening peak, for `make benchmark` and `make load-fault`.
 
-Each conversation is one demo driver's Q3 (콜마너 restriction report → Kakao → name → phone),
-four turns in order; many run at once. A turn that fails at the transport (connection refused
+Mixes (`run(..., mix=)`):
+- "q3" (`make load-fault`): every conversation is one demo driver's Q3 (콜마너 restriction
+  report → Kakao → name → phone, the lookup, the scripted answer), four turns in order.
+- "population" (`make benchmark`): what a population of drivers sends — the seven demo drivers
+  in turn, half of the conversations Q3 as above, the others Q1 (위탁콜이란, then insurance) and
+  Q2 (nationwide?, then 대전), interleaved.
+- "stock": the stock `rasa init` bot's sad path (hi / I am sad / yes / bye), anonymous, for the
+  same-concurrency comparison.
+Many conversations run at once. A turn that fails at the transport (connection refused
 or reset, timeout, a 502/503 from the load balancer or the apology of a server whose database is
 down) is retried with the same `message_id`, so the server runs it at most once
 (server/rest_channel.py). Every reply is checked: the driver's own answer at the end, never
@@ -53,9 +60,11 @@ class Turn:
 @dataclass
 class Conversation:
     sender: str
-    driver_id: str
+    driver_id: Optional[str]  # None: anonymous (the stock bot)
     turns: List[Turn] = field(default_factory=list)
     error: Optional[str] = None
+    kind: str = "q3"
+    expected: str = ""  # what the last turn's replies must contain
 
     @property
     def final_text(self) -> str:
@@ -65,9 +74,8 @@ class Conversation:
         found = []
         if self.error:
             found.append(self.error)
-        expected = DRIVERS[self.driver_id][2]
-        if expected not in self.final_text:
-            found.append(f"{self.sender}: expected “{expected}”, got “{self.final_text[:100]}”")
+        if self.expected not in self.final_text:
+            found.append(f"{self.sender} ({self.kind}): expected “{self.expected}”, got “{self.final_text[:100]}”")
         for turn in self.turns:
             if any(mark in failure for failure in turn.failures for mark in TRACE_MARKS):
                 found.append(f"{self.sender}: a trace in a failed attempt's answer")
@@ -105,10 +113,12 @@ class LoadResult:
         }
 
 
-async def _turn(session: aiohttp.ClientSession, url: str, sender: str, text: str, token: str,
+async def _turn(session: aiohttp.ClientSession, url: str, sender: str, text: str, token: Optional[str],
                 retry_for_s: float) -> Turn:
     message_id = uuid.uuid4().hex
-    body = {"sender": sender, "message": text, "metadata": {"driver_token": token}, "message_id": message_id}
+    body = {"sender": sender, "message": text, "message_id": message_id}
+    if token is not None:
+        body["metadata"] = {"driver_token": token}
     started = time.monotonic()
     attempts = 0
     failures: List[str] = []
@@ -138,14 +148,42 @@ LOOKUP_UNAVAILABLE = "조회할 수 없어"
 MAX_RESTARTS = 5
 
 
-async def _conversation(session, url: str, number: int, secret: str, retry_for_s: float) -> Conversation:
-    driver_id = list(DRIVERS)[number % len(DRIVERS)]
-    name, phone, _ = DRIVERS[driver_id]
-    conversation = Conversation(f"load-{uuid.uuid4().hex[:12]}", driver_id)
-    token = mint_driver_token(driver_id, secret)
+# the other questions drivers ask (CONTRACT §3.3, §3.4): their turns and what the last reply says
+Q1_TURNS = ("위탁콜이 뭐예요?", "위탁콜 탈 때 보험은 어떻게 돼요?")
+Q1_EXPECTED = "보험으로 운행 가능합니다"
+Q2_TURNS = ("위탁콜 전국적으로 하는 건가요?", "대전도 되나요?")
+Q2_EXPECTED = "대전"
+STOCK_TURNS = ("hi", "I am sad", "yes", "bye")
+STOCK_EXPECTED = "Bye"
+# "population": conversation n is POPULATION[n % 4] — half Q3, interleaved with Q1 and Q2
+POPULATION = ("q3", "q1", "q3", "q2")
+MIXES = ("q3", "population", "stock")
+
+
+def _script(mix: str, number: int):
+    """(kind, driver id or None, turns, expected words in the last reply) of conversation `number`."""
+    if mix == "stock":
+        return "stock", None, STOCK_TURNS, STOCK_EXPECTED
+    kind = POPULATION[number % len(POPULATION)] if mix == "population" else "q3"
+    # the drivers in turn; with the population mix each kind meets every driver
+    driver_id = list(DRIVERS)[(number // (len(POPULATION) if mix == "population" else 1)) % len(DRIVERS)]
+    name, phone, outcome = DRIVERS[driver_id]
+    if kind == "q1":
+        return kind, driver_id, Q1_TURNS, Q1_EXPECTED
+    if kind == "q2":
+        return kind, driver_id, Q2_TURNS, Q2_EXPECTED
+    return kind, driver_id, (REPORT, "네 카카오요", name, phone), outcome
+
+
+async def _conversation(session, url: str, number: int, secret: str, retry_for_s: float,
+                        mix: str = "q3") -> Conversation:
+    kind, driver_id, turns, expected = _script(mix, number)
+    # an anonymous sender must be unguessable (a UUID); the tokens' conversations are named freely
+    conversation = Conversation(f"load-{uuid.uuid4().hex}", driver_id, kind=kind, expected=expected)
+    token = mint_driver_token(driver_id, secret) if driver_id else None
     try:
         for _ in range(MAX_RESTARTS):
-            for text in (REPORT, "네 카카오요", name, phone):
+            for text in turns:
                 conversation.turns.append(await _turn(session, url, conversation.sender, text, token, retry_for_s))
             if LOOKUP_UNAVAILABLE not in conversation.final_text:
                 break
@@ -156,14 +194,16 @@ async def _conversation(session, url: str, number: int, secret: str, retry_for_s
 
 
 async def run(url: str, conversations: int, concurrency: int, secret: str, retry_for_s: float = 120.0,
-              timeout_s: float = 60.0) -> LoadResult:
-    """`conversations` Q3 conversations, at most `concurrency` at a time."""
+              timeout_s: float = 60.0, mix: str = "q3") -> LoadResult:
+    """`conversations` conversations of `mix` (MIXES), at most `concurrency` at a time."""
+    if mix not in MIXES:
+        raise ValueError(f"mix must be one of {MIXES}")
     limit = asyncio.Semaphore(concurrency)
     connector = aiohttp.TCPConnector(limit=concurrency * 2)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout_s)) as session:
         async def one(number: int) -> Conversation:
             async with limit:
-                return await _conversation(session, url, number, secret, retry_for_s)
+                return await _conversation(session, url, number, secret, retry_for_s, mix)
 
         started = time.monotonic()
         done = await asyncio.gather(*(one(n) for n in range(conversations)))

@@ -9,14 +9,23 @@ lacks any of it; only then are the guards installed: the action-server outage gu
 (server/action_server_outage.py), the pause that follows the agents' queue
 (server/handoff_pause.py), the action-response check with its schema compiled once
 (server/action_response_schema.py), the tracker store that never serves from memory — not
-when its database fails mid-turn, not when it cannot be built at start (server/tracker_store.py) —
-and the metrics with their probe port (server/metrics.py). In production every log line is JSON
-from here on (consignment/json_logs.py).
+when its database fails mid-turn, not when it cannot be built at start (server/tracker_store.py),
+the per-turn work of Rasa's that is done once (server/hot_paths.py) and the metrics with their
+probe port (server/metrics.py). In production every log line is JSON from here on
+(consignment/json_logs.py).
 """
 import logging
 
 from consignment import json_logs, settings
-from server import action_response_schema, action_server_outage, handoff_pause, metrics, self_check, tracker_store
+from server import (
+    action_response_schema,
+    action_server_outage,
+    handoff_pause,
+    hot_paths,
+    metrics,
+    self_check,
+    tracker_store,
+)
 # the channels rely on Rasa internals too: imported here so that their declarations are checked
 from server import assist_channel, lock_store, rest_channel, slack_channel, widget_channel  # noqa: F401,E402
 
@@ -28,3 +37,4 @@ handoff_pause.install()
 action_response_schema.install()
 tracker_store.install()
 metrics.install()
+hot_paths.install()

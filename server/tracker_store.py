@@ -9,10 +9,14 @@ tracker endpoint, an agent's transcript — sees the redacted copy. A configured
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import itertools
 import json
 import logging
+import queue
+import threading
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Text
+from typing import Any, Callable, Dict, Iterable, List, Optional, Text, Tuple
 
 import sqlalchemy as sa
 import sqlalchemy.orm
@@ -78,13 +82,37 @@ def redact(value: Any) -> Any:
     return value
 
 
+# On a tracker this store handed out or saved: (how many of its events are stored, the last of
+# them). Its next save writes what follows them — no count query per save — and falls back to
+# Rasa's count when the tracker is not the one it knows (a copy with other events, a new one).
+_STORED_PREFIX = "_consignment_stored_prefix"
+
+
+def _remember_stored(tracker: DialogueStateTracker) -> None:
+    events = tracker.events
+    setattr(tracker, _STORED_PREFIX, (len(events), events[-1] if events else None))
+
+
+def _known_stored_count(tracker: DialogueStateTracker) -> Optional[int]:
+    known: Optional[Tuple[int, Any]] = getattr(tracker, _STORED_PREFIX, None)
+    if known is None:
+        return None
+    count, last = known
+    events = tracker.events
+    if count > len(events) or (count and events[count - 1] is not last):
+        return None
+    return count
+
+
 class RedactingSQLTrackerStore(SQLTrackerStore):
     """Rasa's SQL tracker store, redacting what it writes, and off the event loop.
 
     Rasa 3.6's SQL store runs synchronous SQLAlchemy on the event loop: while one tracker is read
-    or written, every other driver waits. Here each read and write runs in a worker thread (each
-    with its own session), so the loop keeps answering; the events table gets the index its
-    per-conversation queries need.
+    or written, every other driver waits. Here each read runs in a worker thread (each with its
+    own session), so the loop keeps answering; the events table gets the index its
+    per-conversation queries need. A save writes the events after those the store handed out,
+    without Rasa's count of the stored ones. The embedded SQLite store has one writer thread
+    (`_SQLiteWriter`): turns of different conversations never queue for SQLite's write lock.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -104,14 +132,17 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         if kwargs.get("dialect", "sqlite") == "sqlite" and kwargs.get("db"):
             Path(kwargs["db"]).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(*args, **kwargs)
+        self._writer: Optional[_SQLiteWriter] = None
         if self.engine.dialect.name == "sqlite":
-            # SQLAlchemy 1.4 opens a new SQLite connection per session (NullPool): keep a few
+            # SQLAlchemy 1.4 opens a new SQLite connection per session (NullPool): keep a few —
+            # the readers' (WAL readers never wait for the writer) and the writer's own
             self.engine = sa.create_engine(
                 self.engine.url, poolclass=sa.pool.QueuePool, pool_size=4, max_overflow=4,
                 connect_args={"check_same_thread": False},
             )
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
             _write_ahead_log(self.engine)
+            self._writer = _SQLiteWriter(self.session_scope)
         # Rasa's own __init__ logs a database it cannot reach ("Could not create tables") and
         # carries on: the first turn would then fail, or a replica serve alone. Refuse instead.
         _require_events_table(self.engine, self.SQLEvent.__table__.name)
@@ -120,7 +151,9 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         events = await asyncio.to_thread(self._stored_events, sender_id, fetch_events_from_all_sessions)
         if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            _remember_stored(tracker)
+            return tracker
         return None
 
     def _stored_events(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> List[Dict[str, Any]]:
@@ -136,30 +169,107 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             return [sender_id for (sender_id,) in session.query(self.SQLEvent.sender_id).distinct().all()]
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        stored = await asyncio.to_thread(self._store_new_events, tracker)
+        """Returns once the turn's events are committed (the reply is sent after this)."""
+        known = _known_stored_count(tracker)
+        new_events = None if known is None else list(itertools.islice(tracker.events, known, None))
+        if known is not None and not new_events:
+            return
+        if self._writer is not None:
+            stored = await asyncio.wrap_future(
+                self._writer.submit(lambda session: self._add_new_events(session, tracker, new_events)))
+        else:
+            stored = await asyncio.to_thread(self._store_new_events, tracker, new_events)
+        _remember_stored(tracker)
         if self.event_broker is not None:  # the broker gets what the store keeps, in order
             for data in stored:
                 self.event_broker.publish({"sender_id": tracker.sender_id, **data})
 
-    def _store_new_events(self, tracker: DialogueStateTracker) -> List[Dict[str, Any]]:
-        stored: List[Dict[str, Any]] = []
+    def _store_new_events(self, tracker: DialogueStateTracker, new_events: Optional[list]) -> List[Dict[str, Any]]:
         with self.session_scope() as session:
-            rows = []
-            for event in self._additional_events(session, tracker):
-                data = redact(event.as_dict())
-                stored.append(data)
-                rows.append({
-                    "sender_id": tracker.sender_id,
-                    "type_name": event.type_name,
-                    "timestamp": data.get("timestamp"),
-                    "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
-                    "action_name": data.get("name"),
-                    "data": json.dumps(data),
-                })
-            if rows:  # one INSERT for the turn's events, not one statement an event
-                session.execute(self.SQLEvent.__table__.insert(), rows)
+            stored = self._add_new_events(session, tracker, new_events)
             session.commit()
         return stored
+
+    def _add_new_events(self, session, tracker: DialogueStateTracker, new_events: Optional[list]) -> List[Dict[str, Any]]:
+        """Adds the tracker's unstored events to the session's transaction (`new_events` None:
+        counted as Rasa does); what was added, redacted."""
+        if new_events is None:
+            new_events = list(self._additional_events(session, tracker))
+        stored: List[Dict[str, Any]] = []
+        rows = []
+        for event in new_events:
+            data = redact(event.as_dict())
+            stored.append(data)
+            rows.append({
+                "sender_id": tracker.sender_id,
+                "type_name": event.type_name,
+                "timestamp": data.get("timestamp"),
+                "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+                "action_name": data.get("name"),
+                "data": json.dumps(data),
+            })
+        if rows:  # one INSERT for the turn's events, not one statement an event
+            session.execute(self.SQLEvent.__table__.insert(), rows)
+        return stored
+
+
+class _SQLiteWriter:
+    """The one thread that writes the embedded SQLite store.
+
+    SQLite has one write lock per file: with a writer per worker thread, concurrent turns queue
+    for it in SQLite's busy handler, which sleeps between tries (up to 100 ms a try), so a turn
+    waits far longer than the write takes. Here every save joins one queue; the thread takes all
+    that are waiting and commits them in one transaction (one WAL sync for the lot), then tells
+    each its events are stored. A save whose batch fails is tried again alone, so one bad turn
+    fails only itself.
+    """
+
+    MAX_BATCH = 64
+
+    def __init__(self, session_scope: Callable) -> None:
+        self._session_scope = session_scope
+        self._jobs: "queue.SimpleQueue[Tuple[Callable, concurrent.futures.Future]]" = queue.SimpleQueue()
+        self._thread: Optional[threading.Thread] = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, job: Callable) -> concurrent.futures.Future:
+        """Runs `job(session)` in the writer's next transaction; the future resolves after commit."""
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="conversation-store-writer", daemon=True)
+                self._thread.start()
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._jobs.put((job, future))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._jobs.get()]
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    batch.append(self._jobs.get_nowait())
+                except queue.Empty:
+                    break
+            batch = [(job, future) for job, future in batch if future.set_running_or_notify_cancel()]
+            if not batch:
+                continue
+            try:
+                results = self._commit(batch)
+            except Exception:  # noqa: BLE001 (each job again alone: the failure is its own)
+                for job, future in batch:
+                    try:
+                        future.set_result(self._commit([(job, future)])[0])
+                    except Exception as error:  # noqa: BLE001 (the save that failed raises it)
+                        future.set_exception(error)
+            else:
+                for (_, future), result in zip(batch, results):
+                    future.set_result(result)
+
+    def _commit(self, batch) -> list:
+        with self._session_scope() as session:
+            results = [job(session) for job, _ in batch]
+            session.commit()
+        return results
 
 
 class ConversationStoreMissing(RasaException):
@@ -185,13 +295,22 @@ def _require_events_table(engine, table: str) -> None:
 
 
 def _write_ahead_log(engine) -> None:
-    """The embedded SQLite store: a write-ahead log, synced at checkpoints rather than at every
-    commit (a turn's commit was a third of the Rasa process's time under load, py-spy); readers
-    no longer wait for a writer. A crash loses at most the last turns, never the file."""
+    """The embedded SQLite store's pragmas, and what they cost.
+
+    - `journal_mode=WAL`: readers read the last committed state while the writer writes —
+      retrieving a tracker never waits for another conversation's save.
+    - `synchronous=FULL`: each commit syncs the log before it returns, so a turn whose save
+      returned survives a crash of the process *and* of the machine (power loss). NORMAL would
+      skip that sync (a machine crash could lose the last turns, a process kill still loses
+      nothing); the single writer batches concurrent turns into one commit, so FULL costs one
+      sync per batch, not one per turn.
+    - `busy_timeout` (pysqlite's 5 s default) stays: only another process (a script, a test)
+      can hold the write lock now.
+    """
     def configure(connection, _record) -> None:
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
     sa.event.listen(engine, "connect", configure)

@@ -67,6 +67,18 @@ class Assistant:
         response.raise_for_status()
         return response.json()
 
+    def restart_rasa(self, sig: int = signal.SIGTERM) -> None:
+        """The Rasa server stopped with `sig` (SIGKILL: a crash, nothing flushed on the way out),
+        then started again with the same command and environment; returns once it answers."""
+        rasa = self.processes[1]
+        if rasa.poll() is None:
+            os.killpg(rasa.pid, sig)
+            rasa.wait(timeout=30)
+        restarted_log = self.workdir / f"rasa-restarted-{len(self.logs)}.log"
+        self.processes[1] = _start(self.rasa_command, self.env, restarted_log)
+        self.logs.append(restarted_log)
+        _wait_until_ready(self.url, self.actions_url, self.processes, [self.logs[0], restarted_log])
+
     def tracker(self, sender: str) -> dict:
         response = requests.get(f"{self.url}/conversations/{sender}/tracker", params={"token": API_TOKEN}, timeout=30)
         response.raise_for_status()
@@ -174,14 +186,11 @@ def running_assistant(
     )
     env = server_environment(workdir, extra_env)
     logs = [workdir / "actions.log", workdir / "rasa.log"]
-    processes = [
-        start_action_server(workdir, actions_port, env, logs[0], action_server),
-        _start(
-            [str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", API_TOKEN, "--port", str(rasa_port), "--model", str(model),
-             "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml"), *extra_rasa_args],
-            env, logs[1],
-        ),
+    rasa_command = [
+        str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", API_TOKEN, "--port", str(rasa_port), "--model", str(model),
+        "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml"), *extra_rasa_args,
     ]
+    processes = [start_action_server(workdir, actions_port, env, logs[0], action_server), _start(rasa_command, env, logs[1])]
     url = f"http://127.0.0.1:{rasa_port}"
     try:
         _wait_until_ready(url, f"http://127.0.0.1:{actions_port}", processes, logs)
@@ -190,6 +199,8 @@ def running_assistant(
         instance.logs = logs
         instance.env = env
         instance.action_server = action_server
+        instance.rasa_command = rasa_command
+        instance.actions_url = f"http://127.0.0.1:{actions_port}"
         yield instance
     finally:
         for process in instance.processes if "instance" in locals() else processes:
