@@ -58,11 +58,19 @@ def verify_agent_authorization(
     token = header[len("Bearer ") :].strip()
     try:
         # a token without an id could never be revoked: refused
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "jti"]})
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "iat", "sub", "jti"]})
     except jwt.ExpiredSignatureError:
         raise AgentAuthError(401, message("agent_auth", "expired")) from None
     except jwt.PyJWTError:
         raise AgentAuthError(401, message("agent_auth", "invalid")) from None
+    # a revocation is remembered RETENTION_REVOKED_TOKENS_DAYS (then purged): a token that lives
+    # longer could outlive its revocation, so it is refused outright
+    try:
+        lifetime_s = int(claims["exp"]) - int(claims["iat"])
+    except (TypeError, ValueError):
+        raise AgentAuthError(401, message("agent_auth", "invalid")) from None
+    if lifetime_s > settings.retention().revoked_tokens_days * 86400:
+        raise AgentAuthError(401, message("agent_auth", "lives_too_long"))
     agent = Agent(str(claims["sub"]), str(claims.get("role")), str(claims["jti"]), int(claims["exp"]))
     if agent.role not in ROLES or not agent.may(required_role):
         raise AgentAuthError(403, message("agent_auth", "wrong_role"))

@@ -93,7 +93,8 @@ class ConversationHolders:
                 with self.engine.begin() as conn:
                     conn.execute(conversation_holders.insert().values(
                         conversation_id=conversation_id, driver_id=driver_id, channel=channel,
-                        bound_at=settings.system_clock().astimezone(dt.timezone.utc)))
+                        # the real time, as the purge reads it (ASSISTANT_NOW fixes the assistant's answers, not records)
+                        bound_at=dt.datetime.now(dt.timezone.utc)))
             except sa.exc.IntegrityError:  # someone held it first (another request, another process)
                 pass
             held = self.holder(conversation_id)

@@ -250,8 +250,10 @@ def retention() -> Retention:
         revoked_tokens_days=_int("RETENTION_REVOKED_TOKENS_DAYS", 30),
         batch_size=_int("PURGE_BATCH_SIZE", 500),
     )
-    if values.batch_size < 1 or min(v for k, v in values.__dict__.items() if k.endswith("_days")) < 0:
-        raise SystemExit("RETENTION_*_DAYS must be 0 or more and PURGE_BATCH_SIZE 1 or more")
+    # at least a day each: 0 would delete running conversations, reset the failed-본인확인 limit
+    # (it counts an hour) and forget revocations of tokens still alive
+    if values.batch_size < 1 or min(v for k, v in values.__dict__.items() if k.endswith("_days")) < 1:
+        raise SystemExit("RETENTION_*_DAYS must be 1 or more and PURGE_BATCH_SIZE 1 or more")
     return values
 
 

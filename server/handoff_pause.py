@@ -115,6 +115,10 @@ async def reconcile(tracker: DialogueStateTracker, domain=None) -> List[Event]:
     return events
 
 
+# marks an agent's reply among a REST turn's messages (the channel decides whether it may go out)
+AGENT_REPLY = "_agent_reply"
+
+
 async def _fetch_reconciled(self: MessageProcessor, sender_id, output_channel=None, metadata=None) -> DialogueStateTracker:
     tracker = await _original_fetch(self, sender_id, output_channel, metadata)
     await reconcile(tracker, self.domain)
@@ -123,7 +127,7 @@ async def _fetch_reconciled(self: MessageProcessor, sender_id, output_channel=No
         # the handoff, or before the resolve — ahead of anything the bot says; a widget had it
         # pushed already. The channel is told whether the turn is handed over (the bot stays silent)
         for text in agent_replies_since_the_drivers_last_message(tracker):
-            output_channel.messages.append({"recipient_id": sender_id, "text": text})
+            output_channel.messages.append({"recipient_id": sender_id, "text": text, AGENT_REPLY: True})
         setattr(output_channel, HANDED_OVER, tracker.is_paused())
     return tracker
 

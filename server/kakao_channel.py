@@ -179,6 +179,15 @@ def answer(messages: List[Dict[str, Any]]) -> Tuple[Dict[str, Any], List[Dict[st
     return skill_template(outputs, quick_replies(messages)), []
 
 
+def _utf8(text: str) -> bool:
+    """A lone surrogate ("\\ud800" in the JSON) is no text: the Korean 400, not a failure further in."""
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 # ── who writes: the botUserKey, as a keyed digest ────────────────────────────
 def conversation_id(user_key: str, key: str) -> str:
     digest = hmac.new(key.encode(), user_key.encode(), hashlib.sha256).hexdigest()[:40]
@@ -380,14 +389,14 @@ class KakaoSkillInput(InputChannel):
         started = time.monotonic()
         try:
             body = json.loads(request.body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             body = None
         user_request = body.get("userRequest") if isinstance(body, dict) else None
         user = user_request.get("user") if isinstance(user_request, dict) else None
         user_key = user.get("id") if isinstance(user, dict) else None
         utterance = user_request.get("utterance") if isinstance(user_request, dict) else None
         if not isinstance(user_key, str) or not user_key.strip() or len(user_key) > MAX_USER_KEY_CHARS \
-                or not isinstance(utterance, str):
+                or not isinstance(utterance, str) or not _utf8(user_key) or not _utf8(utterance):
             return response.json(skill_template([message("kakao", "invalid_request")]), status=HTTPStatus.BAD_REQUEST)
         sender = conversation_id(user_key.strip(), self.kakao.user_key_secret)
         guard = self.guards.for_domain(request.app.ctx.agent.domain)

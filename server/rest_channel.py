@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 from typing import Any, Awaitable, Callable, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -47,8 +48,8 @@ from sanic.response import HTTPResponse
 
 from consignment.content import message
 from consignment.conversation_holders import default_holders
-from consignment.identity import TOKEN_METADATA_KEY, token_holder
-from server.handoff_pause import HANDED_OVER, agent_replies_after, handed_over
+from consignment.identity import TOKEN_METADATA_KEY, IdentityNotVerified, token_holder, verify_driver_token
+from server.handoff_pause import AGENT_REPLY, HANDED_OVER, agent_replies_after, handed_over
 from server.inbound import DriverGuards, client_address, driver_metadata, holder_digest
 from server.shared_state import TurnReplies, redis_client
 
@@ -90,6 +91,38 @@ async def stored_turn_replies(agent, sender: str, message_id: str, holder: str) 
             if kept is not None:
                 replies.append(kept)
     return replies if found else None
+
+
+def _usable_sender(sender: Any) -> bool:
+    return isinstance(sender, str) and bool(sender.strip()) and len(sender) <= MAX_SENDER_CHARS and _utf8(sender)
+
+
+def _utf8(text: str) -> bool:
+    """A lone surrogate ("\\ud800" in the JSON) is no text: 400, not a failure further in."""
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _seconds(value: Any) -> Optional[float]:
+    """`after` as a finite number of seconds, or None (a string, a bool, NaN, a 400-digit number)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return seconds if math.isfinite(seconds) else None
+
+
+def token_in_force(token: Optional[str]) -> bool:
+    try:
+        verify_driver_token(token)
+        return True
+    except IdentityNotVerified:
+        return False
 
 
 def claimable(tracker, holder: str) -> bool:
@@ -159,8 +192,7 @@ class DriverRestInput(RestInput):
                 body = None
             sender = body.get("sender") if isinstance(body, dict) else None
             text = body.get("message") if isinstance(body, dict) else None
-            if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS \
-                    or not isinstance(text, str):
+            if not _usable_sender(sender) or not isinstance(text, str) or not _utf8(text):
                 return reply(sender if isinstance(sender, str) else None, "invalid_request", 400)
             metadata = driver_metadata(body.get("metadata"))
             token = metadata.get(TOKEN_METADATA_KEY)
@@ -218,6 +250,12 @@ class DriverRestInput(RestInput):
             # agent wrote since the driver's last message (server/handoff_pause.py), then a line saying
             # the message reached the agent — never an empty reply that looks like a lost message
             replies = [kept for kept in map(for_the_driver, collector.messages) if kept is not None]
+            if driver_id is not None and not token_in_force(token) and any(r.get(AGENT_REPLY) for r in replies):
+                # an agent's words reach a driver's chat only with a token in force; they stay in the
+                # conversation, and the app hears them with its next token (a message or a poll)
+                replies = [r for r in replies if not r.get(AGENT_REPLY)]
+                replies.append({"recipient_id": sender, "text": message("driver_channel", "token_expired")})
+            replies = [{k: v for k, v in r.items() if k != AGENT_REPLY} for r in replies]
             if getattr(collector, HANDED_OVER, False):
                 replies.append({"recipient_id": sender, "text": message("driver_channel", "passed_to_agent")})
             if message_id:
@@ -233,9 +271,8 @@ class DriverRestInput(RestInput):
             except Exception:  # malformed JSON
                 body = None
             sender = body.get("sender") if isinstance(body, dict) else None
-            after = body.get("after", 0) if isinstance(body, dict) else None
-            if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS \
-                    or isinstance(after, bool) or not isinstance(after, (int, float)):
+            after = _seconds(body.get("after", 0)) if isinstance(body, dict) else None
+            if not _usable_sender(sender) or after is None:
                 return reply(sender if isinstance(sender, str) else None, "invalid_poll", 400)
             token = driver_metadata(body.get("metadata")).get(TOKEN_METADATA_KEY)
             holder = holder_digest(token)
@@ -255,6 +292,10 @@ class DriverRestInput(RestInput):
                 if held.driver_id != driver_id:
                     logger.warning("rest: a poll of a conversation another holder holds was refused")
                     return reply(sender, "conversation_of_another_holder", 403)
+                if driver_id is not None and not token_in_force(token):
+                    # what an agent wrote to a driver may be personal data: it needs a token in force,
+                    # like a disclosure (an expired one still names who holds the chat)
+                    return reply(sender, "token_expired", 401)
                 tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
                 in_queue = await handed_over(sender)
             except Exception as error:  # never a trace, never a made-up "nothing new"
@@ -266,7 +307,7 @@ class DriverRestInput(RestInput):
                 "handed_over": tracker.is_paused() if in_queue is None else in_queue,
                 "messages": [
                     {"recipient_id": sender, "text": text, "timestamp": at}
-                    for text, at in agent_replies_after(tracker, float(after))
+                    for text, at in agent_replies_after(tracker, after)
                 ],
             })
 

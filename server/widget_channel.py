@@ -258,12 +258,14 @@ class DriverWidgetInput(SocketIOInput):
         if driver_id is None:
             return True
         try:
-            await asyncio.get_running_loop().run_in_executor(
+            held = await asyncio.get_running_loop().run_in_executor(
                 None, default_holders().claim, session_id, driver_id, self.name())
         except Exception as error:
             logger.error("widget: the conversation's holder could not be recorded (%s)", type(error).__name__)
             return False
-        return True
+        if not held:  # the session id is signed for its owner: another holder means a wrong record
+            logger.error("widget: the session's conversation is recorded under another holder; the turn is refused")
+        return held
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         global _active_channel

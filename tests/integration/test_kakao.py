@@ -423,3 +423,14 @@ def test_a_handoff_is_queued_and_the_agents_long_answers_arrive_whole_on_the_nex
     for text in agent_texts:
         assert re.sub(r"\s+", "", text) in joined  # split at sentence ends, nothing lost
     assert all(len(output) <= MAX_TEXT_CHARS for output in received)
+
+
+@pytest.mark.parametrize("raw", [
+    b"[" * 1500 + b"]" * 1500,  # nested past the parser's depth
+    '{"userRequest": {"user": {"id": "u\\ud800"}, "utterance": "위탁콜"}}'.encode(),  # a lone surrogate
+])
+def test_a_body_that_is_no_usable_text_gets_the_korean_400_template(kakao, raw):
+    answer = requests.post(f"{kakao.url}/webhooks/kakao/skill", data=raw, timeout=60,
+                           headers={"X-Kakao-Skill-Secret": SKILL_SECRET, "Content-Type": "application/json"})
+    assert answer.status_code == 400
+    assert well_formed(answer.json()) and outputs(answer.json()) == [message("kakao", "invalid_request")]

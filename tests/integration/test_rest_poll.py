@@ -3,6 +3,7 @@ POST /webhooks/rest/messages on the live servers, with a real handoff taken and 
 the assist API."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -78,3 +79,38 @@ def test_a_poll_of_a_conversation_nobody_started_claims_nothing(assistant):
 def test_a_malformed_poll_gets_a_korean_400(assistant):
     answer = poll(assistant, f"poll-{uuid.uuid4().hex}", after="어제")
     assert answer.status_code == 400 and "after" in answer.json()[0]["text"]
+
+
+def test_an_expired_token_hears_no_agent_reply_in_a_poll(assistant):
+    sender, token = f"poll-{uuid.uuid4().hex}", mint_driver_token("D-1005", TEST_SECRET)
+    taken_and_answered(assistant, sender, "A-POLL-4", "D-1005 기사님, 정지는 12월 31일까지입니다.", token)
+    expired = mint_driver_token("D-1005", TEST_SECRET, ttl=dt.timedelta(seconds=-5))
+    answer = poll(assistant, sender, expired)
+    assert answer.status_code == 401 and "12월 31일" not in answer.text
+    assert "12월 31일" in poll(assistant, sender, token).text  # the reply waits for a token in force
+
+
+def test_an_expired_token_hears_no_agent_reply_with_its_next_message(assistant):
+    sender, token = f"poll-{uuid.uuid4().hex}", mint_driver_token("D-1001", TEST_SECRET)
+    taken_and_answered(assistant, sender, "A-POLL-5", "D-1001 기사님께만 드리는 답변입니다.", token)
+    replies = say(assistant, sender, "여보세요", mint_driver_token("D-1001", TEST_SECRET, ttl=dt.timedelta(seconds=-5)))
+    texts = " ".join(r.get("text", "") for r in replies)
+    assert "기사님께만 드리는 답변" not in texts and "로그인 정보가 만료되어" in texts
+    assert not any("_agent_reply" in r for r in replies)
+
+
+@pytest.mark.parametrize("after", [10 ** 400, float("nan")])
+def test_an_after_that_is_no_finite_time_gets_a_korean_400(assistant, after):
+    sender = f"poll-{uuid.uuid4().hex}"
+    taken_and_answered(assistant, sender, "A-POLL-6", "답변입니다.")
+    body = '{"sender": "%s", "after": %s}' % (sender, "NaN" if after != after else str(after))
+    answer = requests.post(f"{assistant.url}/webhooks/rest/messages", data=body.encode(), timeout=60,
+                           headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400 and "after" in answer.json()[0]["text"]
+
+
+def test_a_lone_surrogate_in_a_message_gets_a_korean_400_not_an_outage(assistant):
+    body = '{"sender": "%s", "message": "위탁콜\\ud800"}' % f"surrogate-{uuid.uuid4().hex}"
+    answer = requests.post(f"{assistant.url}/webhooks/rest/webhook", data=body.encode(), timeout=60,
+                           headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400

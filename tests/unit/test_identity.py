@@ -116,3 +116,25 @@ def test_a_token_that_expired_before_the_lookup_is_refused_with_the_right_detail
 def test_the_phone_digest_does_not_contain_the_number():
     digest = phone_digest("010-1234-5678")
     assert "1234" not in digest and "5678" not in digest and len(digest) == 64
+
+
+def test_an_agent_token_living_longer_than_revocations_are_kept_is_refused(monkeypatch):
+    import datetime as dt_
+
+    from consignment.agent_auth import AgentAuthError, mint_agent_token, verify_agent_authorization
+
+    monkeypatch.setenv("RETENTION_REVOKED_TOKENS_DAYS", "30")
+    long_lived = mint_agent_token("A-1", "agent-secret", ttl=dt_.timedelta(days=365), role="lead")
+    with pytest.raises(AgentAuthError) as refused:
+        verify_agent_authorization(f"Bearer {long_lived}", secret="agent-secret", required_role="lead")
+    assert refused.value.status == 401
+    assert verify_agent_authorization(f"Bearer {mint_agent_token('A-1', 'agent-secret')}", secret="agent-secret").agent_id == "A-1"
+
+
+@pytest.mark.parametrize("name", ["RETENTION_REVOKED_TOKENS_DAYS", "RETENTION_IDENTITY_FAILURES_DAYS", "RETENTION_CONVERSATIONS_DAYS"])
+def test_a_retention_of_zero_days_stops_the_start(monkeypatch, name):
+    from consignment import settings
+
+    monkeypatch.setenv(name, "0")
+    with pytest.raises(SystemExit):
+        settings.retention()
