@@ -46,21 +46,28 @@ def attach(app) -> None:
         logger.warning("METRICS=off: no metrics and no /live, /ready (benchmarks only)")
         return
     where = settings.metrics("actions")
-    sock = metrics.bind(where.host, where.port, "action server's metrics port (ACTIONS_METRICS_PORT)")
-    probes = metrics.ProbeServer(sock, readiness())
+    what = "action server's metrics port (ACTIONS_METRICS_PORT)"
+    # a taken port stops the start here, before anything serves. Newer rasa-sdk (Sanic's worker
+    # manager) builds the app twice — in the primary process and in the worker that serves — so the
+    # port is only tried here and bound for good in the serving process, when its server starts
+    metrics.bind(where.host, where.port, what).close()
+    probes: list = []
 
     async def start(_app, _loop) -> None:
-        await probes.start()
+        probe = metrics.ProbeServer(metrics.bind(where.host, where.port, what), readiness())
+        await probe.start()
+        probes.append(probe)
         logger.info("metrics, /live and /ready on %s:%d", where.host, where.port)
 
     async def stop(_app, _loop) -> None:
-        await probes.stop()
+        for probe in probes:
+            await probe.stop()
 
     async def note_conversation(request) -> None:
         # each request runs in its own task: the conversation stays with this call's log lines
         if request.path == "/webhook" and request.headers.get("Content-Encoding") != "deflate":
             json_logs.current_conversation.set(conversation_of(request.body))
 
-    app.register_listener(start, "after_server_start")
+    app.register_listener(start, "before_server_start")
     app.register_listener(stop, "before_server_stop")
     app.register_middleware(note_conversation, "request")

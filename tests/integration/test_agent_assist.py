@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import time
+
 import jwt
 import pytest
 import requests
@@ -49,7 +51,8 @@ def test_a_driver_token_is_not_an_agent_token(assistant):
 
 
 def test_a_driver_token_signed_with_the_agent_secret_still_lacks_the_role(assistant):
-    forged = jwt.encode({"sub": "D-1001", "exp": 4102444800, "jti": "x1"}, AGENT_SECRET, algorithm="HS256")
+    now = int(time.time())
+    forged = jwt.encode({"sub": "D-1001", "iat": now, "exp": now + 3600, "jti": "x1"}, AGENT_SECRET, algorithm="HS256")
     assert post(assistant, "lookup", {"driver_id": "D-1001"}, headers(forged)).status_code == 403
 
 
@@ -251,3 +254,8 @@ def test_a_suggestion_for_an_overlong_message_is_refused_with_413(assistant, age
 def test_the_openapi_document_describes_the_api(assistant):
     spec = requests.get(f"{assistant.url}/webhooks/assist/openapi.json", timeout=10).json()
     assert spec["openapi"].startswith("3.") and "/suggest" in spec["paths"]
+
+
+def test_an_agent_token_that_would_outlive_its_revocation_is_401(assistant):
+    long_lived = mint_agent_token("A-LONG", AGENT_SECRET, ttl=dt.timedelta(days=365), role="lead")
+    assert post(assistant, "suggest", {"text": "위탁콜"}, headers(long_lived)).status_code == 401
