@@ -334,12 +334,16 @@ class UncoveredTopicRule(_IntentRule):
 class AnswerWithoutContentRule(_IntentRule):
     """`inform` answers a question with what it asks for — an ordering company, a name, a phone
     number, a place, a call type (CONTRACT §2) — or says it is another company or that the driver
-    does not know. A message DIET calls `inform` with none of that ("오늘 기분이 별로에요") answers
-    nothing: it takes the next intent DIET ranked. A bare name the entity extractor missed stays an
-    answer (korean_nlu.text.extract_driver_name), so the form still takes it."""
+    does not know. A message DIET calls `inform` with none of that answers nothing: it takes the
+    next intent DIET ranked when DIET is sure enough of it, else it is out of scope ("오늘 기분이
+    별로에요"). A bare name the entity extractor missed stays an answer
+    (korean_nlu.text.extract_driver_name), so the form still takes it."""
 
     INFORM = "inform"
+    OUT_OF_SCOPE = "out_of_scope"
     NOT_AN_ANSWER = (INFORM, "nlu_fallback")
+    # the FallbackClassifier's threshold (config.yml): a next guess below it is no guess
+    SURE_ENOUGH = 0.45
 
     def process(self, messages: List[Message]) -> List[Message]:
         from consignment.vocabulary import vocabulary
@@ -353,12 +357,16 @@ class AnswerWithoutContentRule(_IntentRule):
             vocab = vocabulary()
             if extract_driver_name(text) or vocab.says_other_company(text) or vocab.says_unsure(text):
                 continue
-            nxt = next((r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in self.NOT_AN_ANSWER), None)
-            if nxt is None:
+            if vocab.companies_in(text):  # a company in one of its content spellings is an answer
                 continue
-            # its own confidence, and `inform` out of the ranking: the FallbackClassifier after this
-            # judges the second guess on its own (a weak one becomes nlu_fallback: asked again)
-            message.set(INTENT, {"name": nxt["name"], "confidence": float(nxt.get("confidence") or 0.0)}, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != self.INFORM],
-                        add_to_output=True)
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in self.NOT_AN_ANSWER]
+            nxt = ranking[0] if ranking else None
+            if nxt is not None and float(nxt.get("confidence") or 0.0) >= self.SURE_ENOUGH:
+                # DIET's next guess, sure enough on its own ("그 고객이 누구예요" misread as an answer)
+                message.set(INTENT, {"name": nxt["name"], "confidence": float(nxt["confidence"])}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            else:
+                # answers nothing and asks nothing the article covers ("오늘 기분이 별로에요"): out of
+                # scope, with its way forward — not "please rephrase" for a message that was clear
+                _decide(message, self.OUT_OF_SCOPE, self.RULE_CONFIDENCE)
         return messages

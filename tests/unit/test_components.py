@@ -130,17 +130,22 @@ def test_a_restriction_report_that_names_a_place_is_left_alone(tmp_path):
 
 # ── AnswerWithoutContentRule ───────────────────────────────────────────────────
 
-def answer_rule(tmp_path, text, entities=()):
+def answer_rule(tmp_path, text, entities=(), second=("out_of_scope", 0.2)):
     rule = build(AnswerWithoutContentRule, "answer_rule", tmp_path)
-    ranking = [{"name": "inform", "confidence": 0.7}, {"name": "out_of_scope", "confidence": 0.2},
-               {"name": "greet", "confidence": 0.1}]
+    ranking = [{"name": "inform", "confidence": 0.7}, {"name": second[0], "confidence": second[1]},
+               {"name": "greet", "confidence": 0.05}]
     message = Message(data={TEXT: text, INTENT: dict(ranking[0]), ENTITIES: list(entities), "intent_ranking": ranking})
     (message,) = rule.process([message])
     return message.get(INTENT)["name"], [r["name"] for r in message.get("intent_ranking")]
 
 
-def test_an_inform_that_answers_nothing_takes_the_next_guess_and_leaves_the_ranking(tmp_path):
-    assert answer_rule(tmp_path, "오늘 기분이 별로에요") == ("out_of_scope", ["out_of_scope", "greet"])
+def test_an_inform_that_answers_nothing_takes_a_sure_next_guess_and_leaves_the_ranking(tmp_path):
+    assert answer_rule(tmp_path, "그 고객이 누구예요", second=("ask_restriction_followup", 0.6)) == (
+        "ask_restriction_followup", ["ask_restriction_followup", "greet"])
+
+
+def test_an_inform_that_answers_nothing_with_no_sure_next_guess_is_out_of_scope(tmp_path):
+    assert answer_rule(tmp_path, "오늘 기분이 별로에요", second=("greet", 0.2))[0] == "out_of_scope"
 
 
 @pytest.mark.parametrize("text", ["오세영", "다른 대리업체 콜이었어요", "잘 모르겠어요"])
