@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import json
 import logging
+import sys
 import warnings
 from typing import Optional
 
@@ -67,13 +68,17 @@ class JsonFormatter(logging.Formatter):
 def install(extra_loggers: tuple = ()) -> bool:
     """In production, every handler of the root logger (and of `extra_loggers`, e.g. Sanic's,
     which keep their own) writes JSON lines, and Python warnings (but deprecations) go through logging too; a
-    process with no handler yet gets one on stderr. Returns whether JSON logs are on."""
+    process with no handler yet gets one on stdout at INFO. Returns whether JSON logs are on."""
     if not settings.json_logs():
         return False
     formatter = JsonFormatter()
     root = logging.getLogger()
     if not root.handlers:
-        root.addHandler(logging.StreamHandler())
+        # a process nobody configured — the action server's serving worker, which newer rasa-sdk
+        # spawns without its primary's logging config — logs like the primary: INFO, to stdout
+        root.addHandler(logging.StreamHandler(sys.stdout))
+        if root.level == logging.WARNING:  # the interpreter's default, not anyone's choice
+            root.setLevel(logging.INFO)
     for name in (None, *extra_loggers):
         for handler in logging.getLogger(name).handlers:
             handler.setFormatter(formatter)

@@ -359,6 +359,8 @@ class AnswerWithoutContentRule(_IntentRule):
                 continue
             if vocab.companies_in(text):  # a company in one of its content spellings is an answer
                 continue
+            if sum(ch.isdigit() for ch in text) >= 3:  # a number, however mistyped ("0102345"): the form checks it
+                continue
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in self.NOT_AN_ANSWER]
             nxt = ranking[0] if ranking else None
             if nxt is not None and float(nxt.get("confidence") or 0.0) >= self.SURE_ENOUGH:

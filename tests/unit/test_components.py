@@ -148,7 +148,7 @@ def test_an_inform_that_answers_nothing_with_no_sure_next_guess_is_out_of_scope(
     assert answer_rule(tmp_path, "오늘 기분이 별로에요", second=("greet", 0.2))[0] == "out_of_scope"
 
 
-@pytest.mark.parametrize("text", ["오세영", "다른 대리업체 콜이었어요", "잘 모르겠어요"])
+@pytest.mark.parametrize("text", ["오세영", "다른 대리업체 콜이었어요", "잘 모르겠어요", "0102345", "카카오T요"])
 def test_a_name_another_company_or_not_knowing_stays_an_answer(tmp_path, text):
     assert answer_rule(tmp_path, text)[0] == "inform"
 
