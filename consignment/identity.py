@@ -97,6 +97,16 @@ def token_holder(token: Optional[str], secret: Optional[str] = None) -> Optional
     return subject if isinstance(subject, str) and subject else None
 
 
+def token_in_force(token: Optional[str], secret: Optional[str] = None) -> bool:
+    """Whether the token is valid and unexpired now: what anything personal for a driver needs
+    (token_holder only says who holds a chat)."""
+    try:
+        verify_driver_token(token, secret)
+        return True
+    except IdentityNotVerified:
+        return False
+
+
 def mint_driver_token(
     driver_id: str, secret: str, ttl: dt.timedelta = dt.timedelta(hours=1), now: Optional[dt.datetime] = None
 ) -> str:

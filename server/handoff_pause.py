@@ -132,24 +132,24 @@ async def _fetch_reconciled(self: MessageProcessor, sender_id, output_channel=No
     return tracker
 
 
+def _agent_reply(event) -> bool:
+    """What an agent wrote to the driver (the assist API stores it as a bot message with its agent)."""
+    return isinstance(event, BotUttered) and bool(event.text) and bool((event.metadata or {}).get("agent_id"))
+
+
 def agent_replies_since_the_drivers_last_message(tracker: DialogueStateTracker) -> List[str]:
     replies: List[str] = []
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered):
             break
-        if isinstance(event, BotUttered) and event.text and (event.metadata or {}).get("agent_id"):
+        if _agent_reply(event):
             replies.append(event.text)
     return replies[::-1]
 
 
 def agent_replies_after(tracker: DialogueStateTracker, after: float) -> List[Tuple[str, float]]:
     """(text, time) of what agents wrote to the conversation after `after` (a REST client's poll)."""
-    return [
-        (event.text, event.timestamp)
-        for event in tracker.events
-        if isinstance(event, BotUttered) and event.text and (event.metadata or {}).get("agent_id")
-        and event.timestamp > after
-    ]
+    return [(event.text, event.timestamp) for event in tracker.events if _agent_reply(event) and event.timestamp > after]
 
 
 async def sync_tracker(agent, conversation_id: str) -> bool:

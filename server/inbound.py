@@ -120,6 +120,16 @@ ANONYMOUS = "anonymous"
 MAX_TOKEN_CHARS = 4096
 
 
+def is_text(text: str) -> bool:
+    """Whether a client's string can be text at all: a lone surrogate ("\\ud800" in the JSON)
+    cannot (it fails the first encode further in), so every channel answers it with its 400."""
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def driver_metadata(metadata: Any) -> Dict[str, str]:
     """Only the driver token (CONTRACT §4) of a client's metadata reaches the tracker."""
     token = metadata.get(TOKEN_METADATA_KEY) if isinstance(metadata, dict) else None

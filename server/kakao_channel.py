@@ -57,7 +57,7 @@ from sanic.response import HTTPResponse
 from consignment import settings
 from consignment.content import message
 from server.handoff_pause import HANDED_OVER
-from server.inbound import MAX_MESSAGE_CHARS, DriverGuards
+from server.inbound import MAX_MESSAGE_CHARS, DriverGuards, is_text
 from server.rest_channel import STAFF_ONLY_CUSTOM_KEYS, for_the_driver
 from server.shared_state import redis_client
 
@@ -177,15 +177,6 @@ def answer(messages: List[Dict[str, Any]]) -> Tuple[Dict[str, Any], List[Dict[st
         buttons = [{"buttons": sent["buttons"]} for sent in messages if sent.get("buttons")]
         return skill_template(outputs), [{"text": text} for text in overflow] + buttons
     return skill_template(outputs, quick_replies(messages)), []
-
-
-def _utf8(text: str) -> bool:
-    """A lone surrogate ("\\ud800" in the JSON) is no text: the Korean 400, not a failure further in."""
-    try:
-        text.encode("utf-8")
-        return True
-    except UnicodeEncodeError:
-        return False
 
 
 # ── who writes: the botUserKey, as a keyed digest ────────────────────────────
@@ -396,7 +387,7 @@ class KakaoSkillInput(InputChannel):
         user_key = user.get("id") if isinstance(user, dict) else None
         utterance = user_request.get("utterance") if isinstance(user_request, dict) else None
         if not isinstance(user_key, str) or not user_key.strip() or len(user_key) > MAX_USER_KEY_CHARS \
-                or not isinstance(utterance, str) or not _utf8(user_key) or not _utf8(utterance):
+                or not isinstance(utterance, str) or not is_text(user_key) or not is_text(utterance):
             return response.json(skill_template([message("kakao", "invalid_request")]), status=HTTPStatus.BAD_REQUEST)
         sender = conversation_id(user_key.strip(), self.kakao.user_key_secret)
         guard = self.guards.for_domain(request.app.ctx.agent.domain)

@@ -48,9 +48,9 @@ from sanic.response import HTTPResponse
 
 from consignment.content import message
 from consignment.conversation_holders import default_holders
-from consignment.identity import TOKEN_METADATA_KEY, IdentityNotVerified, token_holder, verify_driver_token
+from consignment.identity import TOKEN_METADATA_KEY, token_holder, token_in_force
 from server.handoff_pause import AGENT_REPLY, HANDED_OVER, agent_replies_after, handed_over
-from server.inbound import DriverGuards, client_address, driver_metadata, holder_digest
+from server.inbound import DriverGuards, client_address, driver_metadata, holder_digest, is_text
 from server.shared_state import TurnReplies, redis_client
 
 logger = logging.getLogger(__name__)
@@ -94,16 +94,7 @@ async def stored_turn_replies(agent, sender: str, message_id: str, holder: str) 
 
 
 def _usable_sender(sender: Any) -> bool:
-    return isinstance(sender, str) and bool(sender.strip()) and len(sender) <= MAX_SENDER_CHARS and _utf8(sender)
-
-
-def _utf8(text: str) -> bool:
-    """A lone surrogate ("\\ud800" in the JSON) is no text: 400, not a failure further in."""
-    try:
-        text.encode("utf-8")
-        return True
-    except UnicodeEncodeError:
-        return False
+    return isinstance(sender, str) and bool(sender.strip()) and len(sender) <= MAX_SENDER_CHARS and is_text(sender)
 
 
 def _seconds(value: Any) -> Optional[float]:
@@ -115,14 +106,6 @@ def _seconds(value: Any) -> Optional[float]:
     except OverflowError:
         return None
     return seconds if math.isfinite(seconds) else None
-
-
-def token_in_force(token: Optional[str]) -> bool:
-    try:
-        verify_driver_token(token)
-        return True
-    except IdentityNotVerified:
-        return False
 
 
 def claimable(tracker, holder: str) -> bool:
@@ -192,7 +175,7 @@ class DriverRestInput(RestInput):
                 body = None
             sender = body.get("sender") if isinstance(body, dict) else None
             text = body.get("message") if isinstance(body, dict) else None
-            if not _usable_sender(sender) or not isinstance(text, str) or not _utf8(text):
+            if not _usable_sender(sender) or not isinstance(text, str) or not is_text(text):
                 return reply(sender if isinstance(sender, str) else None, "invalid_request", 400)
             metadata = driver_metadata(body.get("metadata"))
             token = metadata.get(TOKEN_METADATA_KEY)
