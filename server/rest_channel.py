@@ -233,7 +233,7 @@ class DriverRestInput(RestInput):
             # agent wrote since the driver's last message (server/handoff_pause.py), then a line saying
             # the message reached the agent — never an empty reply that looks like a lost message
             replies = [kept for kept in map(for_the_driver, collector.messages) if kept is not None]
-            if driver_id is not None and not token_in_force(token) and any(r.get(AGENT_REPLY) for r in replies):
+            if any(r.get(AGENT_REPLY) for r in replies) and driver_id is not None and not token_in_force(token):
                 # an agent's words reach a driver's chat only with a token in force; they stay in the
                 # conversation, and the app hears them with its next token (a message or a poll)
                 replies = [r for r in replies if not r.get(AGENT_REPLY)]
