@@ -71,6 +71,9 @@ POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 TRAIN_TIMEOUT = 3600.0  # s, per training
 REQUEST_TIMEOUT = 60.0  # s, per HTTP request
 STOP_TIMEOUT = 20.0  # s, between SIGTERM and SIGKILL
+# each process's metrics and probes listen on its own port + this (as in the tests): two of this
+# project's Rasa servers run side by side here, and neither may take the default 9105 of a `make serve`
+METRICS_OFFSET = 30
 
 PROJECT_PARSE_TEXTS = [
     "위탁콜이 뭐예요",
@@ -492,7 +495,7 @@ def start_project_server(procs: "Processes", rasa: str, model: Path, port: int, 
     return procs.start(
         [rasa, "run", "--enable-api", "--auth-token", API_TOKEN, "--port", str(port), "--model", str(model),
          "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
-        ROOT, env, log,
+        ROOT, dict(env, METRICS_PORT=str(port + METRICS_OFFSET)), log,
     )
 
 
@@ -528,7 +531,8 @@ def bench_project(args: argparse.Namespace, procs: Processes, env: Dict[str, str
     print(f"[project] action server on :{args.actions_port} …", flush=True)
     actions_log = tmp / "project-actions.log"
     start = time.perf_counter()
-    actions = procs.start([rasa, "run", "actions", "--port", str(args.actions_port)], ROOT, actions_env, actions_log)
+    actions = procs.start([rasa, "run", "actions", "--port", str(args.actions_port)], ROOT,
+                          dict(actions_env, ACTIONS_METRICS_PORT=str(args.actions_port + METRICS_OFFSET)), actions_log)
     actions_url = f"http://127.0.0.1:{args.actions_port}"
     result["actions_startup_s"] = wait_until(health_ready(actions_url), actions, start, actions_log, "the action server")
 
@@ -820,7 +824,7 @@ def main() -> int:
     try:
         ports = ([args.project_port, args.actions_port] + ([] if args.skip_stock else [args.stock_port])
                  + ([] if args.postgres == "off" else [args.postgres_port]))
-        require_free_ports(*ports)
+        require_free_ports(*ports, *(port + METRICS_OFFSET for port in ports))
         print(f"benchmark: {os.cpu_count()} CPUs · load {load_at_start:.2f} · tmp {tmp}", flush=True)
         if not args.skip_train:
             project["train_s"] = train_project(args, procs, env, tmp, rasa)

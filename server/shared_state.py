@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from typing import Optional
 
 from consignment import metrics, settings
@@ -68,7 +69,9 @@ class TurnReplies:
     def __init__(self, client=None, ttl_s: int = 600) -> None:
         self.client = client
         self.ttl_s = ttl_s
-        self._memory: dict = {}
+        # key → (last written, value), oldest write first: forgetting the expired ones stops at the
+        # first fresh one instead of reading every turn of the last ttl_s on every turn
+        self._memory: "OrderedDict[str, tuple]" = OrderedDict()
 
     @staticmethod
     def _key(sender: str, message_id: str) -> str:
@@ -100,6 +103,7 @@ class TurnReplies:
         key, value = self._key(sender, message_id), json.dumps({"holder": holder, "replies": replies})
         if self.client is None:
             self._memory[key] = (time.monotonic(), value)
+            self._memory.move_to_end(key)
             return
         try:
             await self.client.set(key, value, ex=self.ttl_s)
@@ -146,5 +150,8 @@ class TurnReplies:
 
     def _forget_old(self) -> None:
         cutoff = time.monotonic() - self.ttl_s
-        for key in [k for k, (at, _) in self._memory.items() if at < cutoff]:
+        while self._memory:
+            key, (at, _) = next(iter(self._memory.items()))
+            if at >= cutoff:
+                break
             del self._memory[key]
