@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
@@ -12,10 +12,13 @@ from actions.common import (
     MAX_FORM_RETRIES,
     driver_intents,
     driver_messages,
+    entity_values,
     in_staff_channel,
     latest_intent,
+    latest_text,
     run_blocking,
 )
+from actions.restriction_followup import answer_followup, asks_about_the_answer
 from consignment import metrics
 from consignment.assist_store import default_store
 from consignment.handoff import (
@@ -26,7 +29,8 @@ from consignment.handoff import (
     RESET_AFTER_HANDOFF,
     handoff_packet,
 )
-from consignment.restriction import HANDOFF
+from consignment.restriction import HANDOFF, other_call_types
+from consignment.vocabulary import vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +42,18 @@ HANDOFF_MESSAGES = {
 }
 
 
-async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> List[Dict]:
+async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str,
+                    call_type: Optional[str] = None) -> List[Dict]:
     """Says an agent takes over, records the handoff with its context packet for the agent
-    console, and pauses the conversation: the bot stays silent until the agent resolves it."""
+    console, and pauses the conversation: the bot stays silent until the agent resolves it.
+    `call_type`: the one this message named, when the slot does not hold it yet."""
     if in_staff_channel(tracker):  # staff are the agents: nothing to queue, nothing to pause
         dispatcher.utter_message(response="utter_no_handoff_in_staff_channel")
         return _reset_events()
-    packet = handoff_packet(reason, driver_messages(tracker), tracker.current_slot_values(), latest_intent(tracker),
-                            driver_intents(tracker))
+    slots = tracker.current_slot_values()
+    if call_type:
+        slots = {**slots, "call_type": call_type}
+    packet = handoff_packet(reason, driver_messages(tracker), slots, latest_intent(tracker), driver_intents(tracker))
     events: List[Dict] = []
     try:
         packet["handoff_id"] = await run_blocking(
@@ -61,6 +69,20 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
     metrics.count_handoff_opened(reason)
     logger.info("handoff recorded (%s)", reason, extra={"outcome": reason})  # the summary holds the driver's words: not for logs
     return _reset_events() + events
+
+
+async def hand_over_another_call_type(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict]]:
+    """A question (위탁콜이란, 보험, 지역) about another call type only — "예약콜은 어떻게 받아요?":
+    guidance differs by call type and this assistant holds the 위탁콜 article only (CONTRACT
+    §3.2), so an agent takes it, tagged with the call type; never the 위탁콜 answer to a question
+    about another call. None when the message names 위탁콜 (or 제휴콜) too, names no call type, or
+    comes in the middle of the Q3 form (the form goes on; the agent is one request away)."""
+    named = entity_values(tracker, "call_type")
+    other = other_call_types(named)
+    if not other or len(other) < len(named) or (tracker.active_loop or {}).get("name"):
+        return None
+    dispatcher.utter_message(response="utter_guidance_differs_by_call_type", call_type=other[0])
+    return [SlotSet("call_type", other[0])] + await hand_over(dispatcher, tracker, OTHER_CALL_TYPE, call_type=other[0])
 
 
 def _reset_events() -> List[Dict]:
@@ -98,5 +120,9 @@ class ActionAskRephrase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        if asks_about_the_answer(tracker) and not vocabulary().uncovered_topic(latest_text(tracker)):
+            # an unsure reading right after the Q3 answer, with a follow-up's word: about that answer
+            await answer_followup(dispatcher, tracker)
+            return []
         dispatcher.utter_message(response="utter_default")
         return [SlotSet("misunderstood", True)]

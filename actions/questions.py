@@ -6,8 +6,9 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.restriction_followup import answer_followup, asks_about_the_answer
 from actions.common import entity_values, latest_intent, latest_text, offer_rating
+from actions.handoff import hand_over_another_call_type
+from actions.restriction_followup import answer_followup, asks_about_the_answer
 from consignment.regions import ASKING_BACK, region_answer_lines, region_mentions
 from consignment.vocabulary import vocabulary
 
@@ -21,9 +22,29 @@ class ActionExplainConsignmentCall(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        handed_over = await hand_over_another_call_type(dispatcher, tracker)
+        if handed_over is not None:
+            return handed_over
         dispatcher.utter_message(response="utter_consignment_definition")
         for response in vocabulary().consignment_topic_responses(latest_text(tracker)):
             dispatcher.utter_message(response=response)
+        offer_rating(dispatcher, tracker)
+        return []
+
+
+class ActionAnswerConsignmentInsurance(Action):
+    """Which insurance covers a 위탁콜 drive (the article's line) — for 위탁콜, not another call type."""
+
+    def name(self) -> Text:
+        return "action_answer_consignment_insurance"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        handed_over = await hand_over_another_call_type(dispatcher, tracker)
+        if handed_over is not None:
+            return handed_over
+        dispatcher.utter_message(response="utter_consignment_insurance")
         offer_rating(dispatcher, tracker)
         return []
 
@@ -40,6 +61,9 @@ class ActionAnswerServiceRegions(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        handed_over = await hand_over_another_call_type(dispatcher, tracker)
+        if handed_over is not None:
+            return handed_over
         places = region_mentions(latest_text(tracker), tracker.latest_message.get("entities") or [])
         if not places and asks_about_the_answer(tracker):  # "언제부터 콜 받을 수 있나요?" after Q3
             await answer_followup(dispatcher, tracker)
@@ -65,9 +89,13 @@ class ActionAnswerOutOfScope(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        about_partner_app = bool(entity_values(tracker, "partner_app")) or vocabulary().mentions_partner_app(
-            latest_text(tracker)
-        )
+        text = latest_text(tracker)
+        # right after the Q3 answer "그건 언제까지예요?" reads like small talk to the NLU, but asks
+        # about that answer — unless it names a topic the article does not cover (수수료 언제 정산돼요?)
+        if asks_about_the_answer(tracker) and not vocabulary().uncovered_topic(text):
+            await answer_followup(dispatcher, tracker)
+            return []
+        about_partner_app = bool(entity_values(tracker, "partner_app")) or vocabulary().mentions_partner_app(text)
         dispatcher.utter_message(response="utter_out_of_scope_partner_app" if about_partner_app else "utter_out_of_scope")
         return []
 

@@ -148,6 +148,24 @@ def test_another_call_type_is_handed_over_with_its_type(assistant, sender):
     assert handoff["consultation_path"] == "대리_기사 ▶ 배정/운행 ▶ 배정정책 ▶ 예약콜"
 
 
+@pytest.mark.parametrize("question,call_type", [
+    ("탁송콜은 어떻게 받는 거예요?", "탁송콜"),  # Q1's words
+    ("vip콜 탈때 보험 적용 어떻게 돼요", "VIP콜"),  # the insurance question's
+    ("예약콜도 부산에서 받을 수 있어요?", "예약콜"),  # a region question's
+])
+def test_a_question_about_another_call_type_is_handed_over_not_answered_with_the_consignment_article(
+        assistant, sender, question, call_type):
+    replies = texts(assistant.say(sender, question))
+    assert f"말씀하신 {call_type}" in replies and "상담원에게 연결" in replies
+    assert "CNMP" not in replies and "출발지 기준" not in replies
+    assert queued_handoff(assistant, sender)["packet"]["call_type"] == call_type
+
+
+def test_a_question_naming_the_consignment_call_beside_another_call_type_gets_the_article(assistant, sender):
+    replies = texts(assistant.say(sender, "위탁콜이랑 일반콜이 뭐가 달라요?"))
+    assert "CNMP" in replies and "콜타입에 따라" not in replies
+
+
 def test_two_misunderstandings_in_a_row_hand_over(assistant, sender):
     # "/nlu_fallback" is what the FallbackClassifier yields for a message it is unsure of;
     # sent as an intent payload, so that the test pins the dialogue, not a confidence score

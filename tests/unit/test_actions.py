@@ -16,8 +16,8 @@ from actions.acceptance_blocked import (
     ActionTriageAcceptanceBlocked,
     ValidateRestrictionForm,
 )
-from actions.handoff import ActionHandoff
-from actions.questions import ActionAnswerServiceRegions, ActionExplainConsignmentCall
+from actions.handoff import ActionAskRephrase, ActionHandoff
+from actions.questions import ActionAnswerOutOfScope, ActionAnswerServiceRegions, ActionExplainConsignmentCall
 from consignment.identity import driver_digest, mint_driver_token, phone_digest
 from server.nlg import KoreanResponseGenerator
 from tests.conftest import DEMO_DRIVERS, PROJECT_ROOT, TEST_SECRET
@@ -522,6 +522,26 @@ async def test_when_calls_come_back_without_a_place_after_a_suspension_is_a_foll
         "언제부터 콜 받을 수 있나요", "ask_service_regions",
         slots={"q3_outcome": "suspended", "q3_verified_driver": driver_digest("D-1005")}, metadata=with_token("D-1005")))
     assert "2027년 12월 31일까지" in texts[0]
+
+
+async def test_a_follow_up_read_as_out_of_scope_right_after_the_answer_is_answered_as_a_follow_up():
+    texts, _, _ = await run(ActionAnswerOutOfScope(), tracker(
+        "그 손님이 누군지는 알 수 있나", "out_of_scope", slots={"q3_outcome": "customer_block"}))
+    assert texts == [RESPONSES.generate_from_slots(name, {}, "rest")["text"]
+                     for name in ("utter_restriction_customer_private", "utter_restriction_other_calls_ok")]
+
+
+async def test_an_uncovered_topic_after_the_answer_stays_out_of_scope():
+    texts, _, _ = await run(ActionAnswerOutOfScope(), tracker(
+        "수수료는 언제 정산돼요", "out_of_scope", slots={"q3_outcome": "customer_block"}))
+    assert texts == [RESPONSES.generate_from_slots("utter_out_of_scope", {}, "rest")["text"]]
+
+
+async def test_an_unsure_reading_with_a_follow_ups_word_after_the_answer_is_a_follow_up_not_a_rephrase():
+    texts, events, _ = await run(ActionAskRephrase(), tracker(
+        "근데 그거 언제 끝남", "nlu_fallback", slots={"q3_outcome": "suspended", "q3_verified_driver": driver_digest("D-1005")},
+        metadata=with_token("D-1005")))
+    assert "2027년 12월 31일까지" in texts[0] and not slot_events(events).get("misunderstood")
 
 
 # ── handoff ─────────────────────────────────────────────────────────────────
