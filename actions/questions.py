@@ -14,10 +14,14 @@ from consignment.vocabulary import vocabulary
 
 
 class ActionExplainConsignmentCall(Action):
-    """The definition, plus the policy lines the driver asked about (structure, 제휴 기사, 보험)."""
+    """The definition, plus the policy lines the driver asked about (structure, 제휴 기사, 보험) —
+    for 위탁콜; a question about another call type only goes to an agent."""
 
     def name(self) -> Text:
         return "action_explain_consignment_call"
+
+    def answers(self, tracker: Tracker) -> List[str]:
+        return ["utter_consignment_definition", *vocabulary().consignment_topic_responses(latest_text(tracker))]
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
@@ -25,28 +29,20 @@ class ActionExplainConsignmentCall(Action):
         handed_over = await hand_over_another_call_type(dispatcher, tracker)
         if handed_over is not None:
             return handed_over
-        dispatcher.utter_message(response="utter_consignment_definition")
-        for response in vocabulary().consignment_topic_responses(latest_text(tracker)):
+        for response in self.answers(tracker):
             dispatcher.utter_message(response=response)
         offer_rating(dispatcher, tracker)
         return []
 
 
-class ActionAnswerConsignmentInsurance(Action):
-    """Which insurance covers a 위탁콜 drive (the article's line) — for 위탁콜, not another call type."""
+class ActionAnswerConsignmentInsurance(ActionExplainConsignmentCall):
+    """Which insurance covers a 위탁콜 drive: the article's line."""
 
     def name(self) -> Text:
         return "action_answer_consignment_insurance"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        handed_over = await hand_over_another_call_type(dispatcher, tracker)
-        if handed_over is not None:
-            return handed_over
-        dispatcher.utter_message(response="utter_consignment_insurance")
-        offer_rating(dispatcher, tracker)
-        return []
+    def answers(self, tracker: Tracker) -> List[str]:
+        return ["utter_consignment_insurance"]
 
 
 class ActionAnswerServiceRegions(Action):
