@@ -9,7 +9,7 @@ results/nlu_eval/), parses every example of the two test files with the trained 
 (in-process, rasa.core.agent.Agent) and computes the metrics itself, separately per file:
 
 - tests/nlu/heldout.yml: held-out, written by the developers;
-- tests/nlu/blind/blind_2026_12.yml: blind, written by someone who never read the training data
+- tests/nlu/blind/blind_2026_12.yml and blind_2026_12b.yml: blind, written by someone who never read the training data
   (tests/nlu/blind/README.md: frozen, never trained on; its sentences are not printed, only
   scores and confusion counts);
 
@@ -62,6 +62,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 BLIND = ROOT / "tests" / "nlu" / "blind" / "blind_2026_12.yml"
+BLIND2 = ROOT / "tests" / "nlu" / "blind" / "blind_2026_12b.yml"  # round 2's, frozen before its changes
 TRAIN_DATA = ROOT / "data" / "nlu"
 PROJECT_CONFIG = ROOT / "config.yml"
 OUT_DIR = ROOT / "results" / "nlu_eval"
@@ -1034,7 +1035,7 @@ def main() -> int:
     if args.cross_validation and args.folds < 2:
         parser.error("--folds must be at least 2")
 
-    for needed in (HELDOUT, BLIND, TRAIN_DATA, PROJECT_CONFIG):
+    for needed in (HELDOUT, BLIND, BLIND2, TRAIN_DATA, PROJECT_CONFIG):
         if not needed.exists():
             raise SystemExit(f"error: {needed} not found")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -1047,6 +1048,8 @@ def main() -> int:
     test_sets = [
         TestSet("heldout", HELDOUT, "held-out, written by the developers"),
         TestSet("blind", BLIND, "blind, written by someone who never read the training data",
+                show_texts=False),
+        TestSet("blind2", BLIND2, "second blind set, written before round 2 changed the training data",
                 show_texts=False),
     ]
     for test_set in test_sets:

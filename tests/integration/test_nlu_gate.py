@@ -31,6 +31,7 @@ UNSCORED_ENTITIES = {"partner_app"}
 SETS = {
     "heldout": PROJECT_ROOT / "tests" / "nlu" / "heldout.yml",
     "blind": PROJECT_ROOT / "tests" / "nlu" / "blind" / "blind_2026_12.yml",
+    "blind2": PROJECT_ROOT / "tests" / "nlu" / "blind" / "blind_2026_12b.yml",
 }
 # (intent accuracy, out-of-scope recall, in-scope recall, messages with all entities right)
 FLOORS: Dict[str, Tuple[float, float, float, float]] = {
@@ -38,6 +39,9 @@ FLOORS: Dict[str, Tuple[float, float, float, float]] = {
     "heldout": (0.97, 0.97, 0.97, 0.97),
     # measured then: 94.5 %, 96.3 %, 98.8 %, 97.1 % (the round before: 95.7 %, 100 %, 99.6 %, 96.5 %)
     "blind": (0.94, 0.95, 0.97, 0.94),
+    # the second blind set (round 2, frozen before that round's changes), first read with the
+    # model of round 1's end and unchanged since: 94.9 %, 92.2 %, 97.7 %, 93.8 %
+    "blind2": (0.94, 0.90, 0.96, 0.92),
 }
 
 
