@@ -72,7 +72,8 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
 
 
 async def hand_over_another_call_type(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict]]:
-    """A question (위탁콜이란, 보험, 지역) about another call type only — "예약콜은 어떻게 받아요?":
+    """A question (위탁콜이란, 보험, 지역, or one the NLU is unsure of) about another call type only —
+    "예약콜은 어떻게 받아요?":
     guidance differs by call type and this assistant holds the 위탁콜 article only (CONTRACT
     §3.2), so an agent takes it, tagged with the call type; never the 위탁콜 answer to a question
     about another call. None when the message names 위탁콜 (or 제휴콜) too, names no call type, or
@@ -120,6 +121,10 @@ class ActionAskRephrase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        # unsure what is asked, sure of the call type: another call type's guidance is an agent's
+        handed_over = await hand_over_another_call_type(dispatcher, tracker)
+        if handed_over is not None:
+            return handed_over
         if asks_about_the_answer(tracker) and not vocabulary().uncovered_topic(latest_text(tracker)):
             # an unsure reading right after the Q3 answer, with a follow-up's word: about that answer
             await answer_followup(dispatcher, tracker)

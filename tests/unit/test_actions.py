@@ -544,6 +544,13 @@ async def test_an_unsure_reading_with_a_follow_ups_word_after_the_answer_is_a_fo
     assert "2027년 12월 31일까지" in texts[0] and not slot_events(events).get("misunderstood")
 
 
+async def test_an_unsure_reading_that_names_another_call_type_hands_over_with_it():
+    texts, events, _ = await run(ActionAskRephrase(), tracker(
+        "예약콜 그거 어케 되는거", "nlu_fallback", entities=[{"entity": "call_type", "value": "예약콜"}]))
+    assert "말씀하신 예약콜" in texts[0] and slot_events(events)["call_type"] == "예약콜"
+    assert any(e.get("event") == "pause" for e in events)
+
+
 # ── handoff ─────────────────────────────────────────────────────────────────
 
 async def test_handoff_packet_has_the_consultation_path_and_no_full_phone():
