@@ -10,6 +10,7 @@ The phone number never sits in a slot: the chat keeps a keyed digest of it, comp
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import logging
@@ -88,6 +89,14 @@ def token_holder(token: Optional[str], secret: Optional[str] = None) -> Optional
     secret = secret if secret is not None else settings.driver_token_secret()
     if not secret or not token or not isinstance(token, str):
         return None
+    return _signed_subject(token, secret)
+
+
+# every turn asks who holds its chat, with the same token all conversation long: the signature
+# check (~3 % of the Rasa process's loop under load) is remembered for the token and secret it
+# was made with — the answer cannot change for them (expiry is not part of it; a new secret misses)
+@functools.lru_cache(maxsize=4096)
+def _signed_subject(token: str, secret: str) -> Optional[str]:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
                             options={"require": ["sub"], "verify_exp": False})

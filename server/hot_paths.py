@@ -10,13 +10,19 @@ process under the benchmark's concurrent load; the event loop's thread is the bo
   connection set-up. Here each endpoint keeps one session per event loop, its connections kept
   alive for a shorter time than the action server keeps them (so a reused connection is never
   one the server is closing).
+- Each custom-action call sends the whole conversation as JSON, serialised by aiohttp with the
+  standard library's `json.dumps`: ~4 % of the loop's time. That session serialises with ujson
+  (already installed for Sanic), as UTF-8 rather than \\u escapes (a third of the bytes for Korean
+  text); anything ujson refuses (an odd type, a huge integer) goes to `json.dumps` as before.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any, Dict, Optional, Text, Type
 
 import aiohttp
+import ujson
 from rasa.shared.core.events import Event
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.utils.endpoints import EndpointConfig
@@ -48,6 +54,14 @@ def _resolve_by_type_remembered(type_name: Text, default: Optional[Type[Event]] 
 _original_session = EndpointConfig.session
 
 
+def json_dumps(value: Any) -> str:
+    """The action call's body: what `json.dumps` would say, faster."""
+    try:
+        return ujson.dumps(value, ensure_ascii=False, escape_forward_slashes=False)
+    except (TypeError, OverflowError, ValueError):
+        return json.dumps(value)
+
+
 class _KeptSession:
     """What `async with endpoint.session() as session:` gets: the endpoint's open session,
     left open at the end of the block."""
@@ -74,7 +88,7 @@ def _kept_session(self: EndpointConfig) -> Any:
         auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
         kept = (loop, aiohttp.ClientSession(
             headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
-            connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_S),
+            connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_S), json_serialize=json_dumps,
         ))
         self.__dict__["_kept_session"] = kept
     return _KeptSession(kept[1])

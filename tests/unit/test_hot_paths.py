@@ -55,3 +55,22 @@ def test_calls_to_an_endpoint_reuse_one_connection_until_it_has_been_idle():
     first, second, third, after_idle = asyncio.run(calls())
     assert first == second == third
     assert after_idle != first
+
+
+@pytest.mark.parametrize("value", [
+    {"tracker": {"events": [{"event": "user", "text": "콜마너에서 콜 수락이 안 돼요 / 왜죠?", "parse_data": {
+        "intent": {"name": "report_acceptance_blocked", "confidence": 0.9876543210123}}}]}, "next_action": "x"},
+    {"slots": {"n": 1, "f": 0.1 + 0.2, "none": None, "flag": True, "list": [1, "둘", 3.5]}},
+    {"odd": float("nan")},  # said as NaN, as json.dumps says it
+])
+def test_the_action_calls_json_reads_back_as_the_standard_librarys(value):
+    import json
+    import math
+
+    said = json.loads(hot_paths.json_dumps(value))
+    expected = json.loads(json.dumps(value))
+    if "odd" in value:
+        assert math.isnan(said["odd"])
+    else:
+        assert said == expected
+

@@ -138,3 +138,21 @@ def test_a_retention_of_zero_days_stops_the_start(monkeypatch, name):
     monkeypatch.setenv(name, "0")
     with pytest.raises(SystemExit):
         settings.retention()
+
+
+def test_the_holder_of_a_chat_is_the_signed_tokens_driver_expired_or_not_and_asking_again_says_the_same():
+    from consignment.identity import token_holder
+
+    expired = token_for("D-1002", exp=1)
+    assert [token_holder(expired, TEST_SECRET) for _ in range(3)] == ["D-1002"] * 3
+    assert token_holder(token_for("D-1003"), TEST_SECRET) == "D-1003"
+
+
+def test_a_token_that_was_a_holder_under_one_secret_is_nobody_under_another():
+    from consignment.identity import token_holder
+
+    token = token_for("D-1001")
+    assert token_holder(token, TEST_SECRET) == "D-1001"
+    assert token_holder(token, "another-secret-after-rotation-0123456789") is None
+    assert token_holder(token[:-2] + "xx", TEST_SECRET) is None  # a forged signature, asked twice
+    assert token_holder(token[:-2] + "xx", TEST_SECRET) is None
