@@ -18,7 +18,7 @@ from actions.common import (
     latest_text,
     run_blocking,
 )
-from actions.restriction_followup import answer_followup, asks_about_the_answer
+from actions.restriction_followup import answer_followup, asks_about_the_answer, right_after_the_answer
 from consignment import metrics
 from consignment.assist_store import default_store
 from consignment.handoff import (
@@ -76,11 +76,15 @@ async def hand_over_another_call_type(dispatcher: CollectingDispatcher, tracker:
     "예약콜은 어떻게 받아요?":
     guidance differs by call type and this assistant holds the 위탁콜 article only (CONTRACT
     §3.2), so an agent takes it, tagged with the call type; never the 위탁콜 answer to a question
-    about another call. None when the message names 위탁콜 (or 제휴콜) too, names no call type, or
-    comes in the middle of the Q3 form (the form goes on; the agent is one request away)."""
+    about another call. None — the article's answer follows — when the message names no call type
+    or comes in the middle of the Q3 form (the form goes on; the agent is one request away), or
+    names 위탁콜 (or 제휴콜) too: then a line first says the other type is an agent's to answer."""
     named = entity_values(tracker, "call_type")
     other = other_call_types(named)
-    if not other or len(other) < len(named) or (tracker.active_loop or {}).get("name"):
+    if not other or (tracker.active_loop or {}).get("name"):
+        return None
+    if len(other) < len(named):  # 위탁콜 named too: its answer follows, the other type is pointed to an agent
+        dispatcher.utter_message(response="utter_other_call_type_named_too", call_type=other[0])
         return None
     dispatcher.utter_message(response="utter_guidance_differs_by_call_type", call_type=other[0])
     return [SlotSet("call_type", other[0])] + await hand_over(dispatcher, tracker, OTHER_CALL_TYPE, call_type=other[0])
@@ -125,7 +129,8 @@ class ActionAskRephrase(Action):
         handed_over = await hand_over_another_call_type(dispatcher, tracker)
         if handed_over is not None:
             return handed_over
-        if asks_about_the_answer(tracker) and not vocabulary().uncovered_topic(latest_text(tracker)):
+        if (right_after_the_answer(tracker) and asks_about_the_answer(tracker)
+                and not vocabulary().uncovered_topic(latest_text(tracker))):
             # an unsure reading right after the Q3 answer, with a follow-up's word: about that answer
             await answer_followup(dispatcher, tracker)
             return []

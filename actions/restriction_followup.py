@@ -11,11 +11,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import driver_token, latest_text, run_blocking
 from consignment.admin_db import default_repository
 from consignment.restriction import (
+    ANSWER_AND_FOLLOWUP_RESPONSES,
     ENDS,
     SUSPENSION_END_RESPONSES,
     RestrictionAnswer,
     SuspensionEnd,
     followup_responses,
+    still_the_verified_driver,
     suspension_end,
 )
 from consignment.vocabulary import vocabulary
@@ -37,11 +39,33 @@ def asks_about_the_answer(tracker: Tracker) -> bool:
     )
 
 
+def right_after_the_answer(tracker: Tracker) -> bool:
+    """Whether the bot's last turn, before this message, gave the Q3 answer or answered a
+    follow-up about it: only then does a message the NLU reads as small talk or cannot place
+    count as a follow-up — "오늘 점심 언제 먹을까요?" three topics later is not one."""
+    users_seen = 0
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            users_seen += 1
+            if users_seen == 2:  # the turn before this message is over
+                return False
+        elif kind == "bot" and users_seen == 1:
+            if (event.get("metadata") or {}).get("utter_action") in ANSWER_AND_FOLLOWUP_RESPONSES:
+                return True
+    return False
+
+
 async def answer_followup(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """The article's line for the answer the driver got (q3_outcome); an end date only from the
     record, for the driver who passed 본인확인 and still holds a valid token."""
     topic = vocabulary().restriction_followup_topic(latest_text(tracker))
     outcome = tracker.get_slot("q3_outcome")
+    if outcome in RestrictionAnswer.OUTCOMES and still_the_verified_driver(
+            driver_token(tracker), tracker.get_slot("q3_verified_driver")) is None:
+        # the token expired since the answer, or another client asks: nothing of the record again
+        dispatcher.utter_message(response=SUSPENSION_END_RESPONSES[SuspensionEnd.NOT_VERIFIED])
+        return
     if topic == ENDS and outcome == RestrictionAnswer.SUSPENDED:
         end = await run_blocking(
             suspension_end, driver_token(tracker), tracker.get_slot("q3_verified_driver"), default_repository()

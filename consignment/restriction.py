@@ -208,19 +208,30 @@ class SuspensionEnd:
     UNAVAILABLE = RestrictionAnswer.UNAVAILABLE
 
 
+def still_the_verified_driver(token: Optional[str], verified_driver: Optional[str]) -> Optional[str]:
+    """The driver id when the token on this message is valid now and names the driver who passed
+    본인확인 in this conversation (`verified_driver`: their digest); else None. Whatever follows
+    from a Q3 answer — an end date, why, whether other calls work — says something of the record,
+    so it is said only to them (CONTRACT §4), not to an expired token or another client."""
+    try:
+        driver_id = verify_driver_token(token)
+    except IdentityNotVerified as refusal:
+        logger.info("follow-up: identity not verified (%s)", refusal.code)
+        return None
+    if not verified_driver or driver_digest(driver_id) != verified_driver:
+        logger.info("follow-up: the token is not the verified driver's")
+        return None
+    return driver_id
+
+
 def suspension_end(
     token: Optional[str], verified_driver: Optional[str], repository: AdminRepository
 ) -> SuspensionEnd:
     """When the suspension of the driver who passed 본인확인 in this conversation ends, as the
     record says. The token on the asking message must still be valid and be that driver's: the
     end date is personal data like the reason (CONTRACT §4)."""
-    try:
-        driver_id = verify_driver_token(token)
-    except IdentityNotVerified as refusal:
-        logger.info("suspension end: identity not verified (%s)", refusal.code)
-        return SuspensionEnd(SuspensionEnd.NOT_VERIFIED)
-    if not verified_driver or driver_digest(driver_id) != verified_driver:
-        logger.info("suspension end: the token is not the verified driver's")
+    driver_id = still_the_verified_driver(token, verified_driver)
+    if driver_id is None:
         return SuspensionEnd(SuspensionEnd.NOT_VERIFIED)
     try:
         restriction = repository.restriction(driver_id)
@@ -241,3 +252,11 @@ SUSPENSION_END_RESPONSES = {
     SuspensionEnd.NOT_VERIFIED: "utter_identity_not_verified",
     SuspensionEnd.UNAVAILABLE: "utter_lookup_unavailable",
 }
+
+# what the bot says when it gives the Q3 answer or answers a follow-up about it: a message right
+# after one of these may be a follow-up that reads like something else ("그건 언제까지예요?")
+ANSWER_AND_FOLLOWUP_RESPONSES = frozenset(
+    [RESPONSES[kind] for kind in RestrictionAnswer.OUTCOMES]
+    + [name for names in FOLLOWUP_RESPONSES.values() for name in names]
+    + [name for kind, name in SUSPENSION_END_RESPONSES.items() if kind != SuspensionEnd.UNAVAILABLE]
+)

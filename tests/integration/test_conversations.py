@@ -161,9 +161,11 @@ def test_a_question_about_another_call_type_is_handed_over_not_answered_with_the
     assert queued_handoff(assistant, sender)["packet"]["call_type"] == call_type
 
 
-def test_a_question_naming_the_consignment_call_beside_another_call_type_gets_the_article(assistant, sender):
+def test_a_question_naming_the_consignment_call_beside_another_call_type_gets_the_article_and_a_pointer(assistant, sender):
     replies = texts(assistant.say(sender, "위탁콜이랑 일반콜이 뭐가 달라요?"))
-    assert "CNMP" in replies and "콜타입에 따라" not in replies
+    assert "CNMP" in replies and "말씀하신 일반콜 관련 문의는 상담원 연결을 요청해 주세요" in replies
+    assert "상담원에게 연결해 드리겠습니다" not in replies  # answered, not handed over
+    assert "CNMP" in texts(assistant.say(sender, "위탁콜은 누가 운행해요?"))  # the bot still answers
 
 
 def test_two_misunderstandings_in_a_row_hand_over(assistant, sender):

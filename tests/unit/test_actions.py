@@ -1,6 +1,7 @@
 """Each action's answer, with the real domain and the demo data in a throw-away SQLite."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Dict, List, Optional
 
 import pytest
@@ -46,6 +47,7 @@ def tracker(
     entities: Optional[List[Dict[str, Any]]] = None,
     slots: Optional[Dict[str, Any]] = None,
     metadata: Optional[Dict[str, Any]] = None,
+    before: Optional[List[Dict[str, Any]]] = None,
 ) -> Tracker:
     message = {
         "text": text,
@@ -55,7 +57,14 @@ def tracker(
     }
     all_slots = {name: None for name in DOMAIN_DICT["slots"]}
     all_slots.update(slots or {})
-    return Tracker("driver-1", all_slots, message, [{"event": "user", "text": text, "parse_data": message}], False, None, {}, "action_listen")
+    events = (before or []) + [{"event": "user", "text": text, "parse_data": message}]
+    return Tracker("driver-1", all_slots, message, events, False, None, {}, "action_listen")
+
+
+def bot_said(*responses: str) -> List[Dict[str, Any]]:
+    """The bot's last turn before the message: these responses (as Rasa records them)."""
+    return [{"event": "user", "text": "…"}] + [
+        {"event": "bot", "text": "…", "metadata": {"utter_action": name}} for name in responses]
 
 
 RESPONSES = KoreanResponseGenerator(domain=DOMAIN)
@@ -466,6 +475,15 @@ async def test_the_end_date_is_refused_to_a_token_of_another_driver():
     assert NOT_VERIFIED in texts[0] and "2027" not in texts[0]
 
 
+@pytest.mark.parametrize("question", ["왜 그런 거죠", "다른 콜은요?"])
+async def test_why_and_other_calls_are_refused_once_the_token_has_expired(question):
+    expired = {"driver_token": mint_driver_token("D-1005", TEST_SECRET, ttl=dt.timedelta(seconds=-60))}
+    texts, _, _ = await run(ActionAnswerRestrictionFollowup(), tracker(
+        question, "ask_restriction_followup",
+        slots={"q3_outcome": "suspended", "q3_verified_driver": driver_digest("D-1005")}, metadata=expired))
+    assert NOT_VERIFIED in texts[0] and not any("정지" in text for text in texts)
+
+
 async def test_the_end_date_is_refused_without_a_token():
     texts, _, _ = await run(ActionAnswerRestrictionFollowup(), tracker(
         "언제 풀려요?", "ask_restriction_followup", slots={"q3_outcome": "suspended", "q3_verified_driver": driver_digest("D-1005")}))
@@ -506,7 +524,8 @@ async def test_a_follow_up_before_any_answer_offers_the_lookup_and_says_nothing_
 
 async def test_a_why_that_reads_like_a_new_report_after_the_answer_is_a_follow_up():
     texts, events, _ = await run(ActionTriageAcceptanceBlocked(), tracker(
-        "그러면 왜 수락이 안되는거예요", "report_acceptance_blocked", slots={"q3_outcome": "customer_block"}))
+        "그러면 왜 수락이 안되는거예요", "report_acceptance_blocked",
+        slots={"q3_outcome": "customer_block", "q3_verified_driver": driver_digest("D-1002")}, metadata=with_token("D-1002")))
     assert "다시 만나지 않기" in texts[0] and slot_events(events)["triage"] == "followed_up"
 
 
@@ -526,21 +545,32 @@ async def test_when_calls_come_back_without_a_place_after_a_suspension_is_a_foll
 
 async def test_a_follow_up_read_as_out_of_scope_right_after_the_answer_is_answered_as_a_follow_up():
     texts, _, _ = await run(ActionAnswerOutOfScope(), tracker(
-        "그 손님이 누군지는 알 수 있나", "out_of_scope", slots={"q3_outcome": "customer_block"}))
+        "그 손님이 누군지는 알 수 있나", "out_of_scope",
+        slots={"q3_outcome": "customer_block", "q3_verified_driver": driver_digest("D-1002")}, metadata=with_token("D-1002"),
+        before=bot_said("utter_restriction_customer_block", "utter_rate_answer")))
     assert texts == [RESPONSES.generate_from_slots(name, {}, "rest")["text"]
                      for name in ("utter_restriction_customer_private", "utter_restriction_other_calls_ok")]
 
 
+async def test_small_talk_with_a_follow_ups_word_topics_after_the_answer_stays_out_of_scope():
+    texts, _, _ = await run(ActionAnswerOutOfScope(), tracker(
+        "오늘 점심 언제 먹을까요", "out_of_scope",
+        slots={"q3_outcome": "suspended", "q3_verified_driver": driver_digest("D-1005")}, metadata=with_token("D-1005"),
+        before=bot_said("utter_restriction_suspended") + bot_said("utter_consignment_definition")))
+    assert texts == [RESPONSES.generate_from_slots("utter_out_of_scope", {}, "rest")["text"]]
+
+
 async def test_an_uncovered_topic_after_the_answer_stays_out_of_scope():
     texts, _, _ = await run(ActionAnswerOutOfScope(), tracker(
-        "수수료는 언제 정산돼요", "out_of_scope", slots={"q3_outcome": "customer_block"}))
+        "수수료는 언제 정산돼요", "out_of_scope", slots={"q3_outcome": "customer_block"},
+        before=bot_said("utter_restriction_customer_block")))
     assert texts == [RESPONSES.generate_from_slots("utter_out_of_scope", {}, "rest")["text"]]
 
 
 async def test_an_unsure_reading_with_a_follow_ups_word_after_the_answer_is_a_follow_up_not_a_rephrase():
     texts, events, _ = await run(ActionAskRephrase(), tracker(
         "근데 그거 언제 끝남", "nlu_fallback", slots={"q3_outcome": "suspended", "q3_verified_driver": driver_digest("D-1005")},
-        metadata=with_token("D-1005")))
+        metadata=with_token("D-1005"), before=bot_said("utter_restriction_why_suspended")))
     assert "2027년 12월 31일까지" in texts[0] and not slot_events(events).get("misunderstood")
 
 
