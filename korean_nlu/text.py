@@ -104,7 +104,12 @@ def _name_at_start(words: List[str]):
 def _is_domain_word(word: str) -> bool:
     """위탁콜, 카모, 콜마너 (and 위탁콜이, 카모요: with a particle), or a place (서울, 강남)."""
     vocabulary_words, places = _domain_words()
-    return word in places or any(word.startswith(known) for known in vocabulary_words)
+    # "서귀포는요", "경주는?": a place with its topic particle reads like a four-syllable name
+    bare = word[:-1] if len(word) > 2 and word[-1] in _PLACE_PARTICLES else word
+    return word in places or bare in places or any(word.startswith(known) for known in vocabulary_words)
+
+
+_PLACE_PARTICLES = "은는이가도만"
 
 
 @functools.lru_cache(maxsize=1)

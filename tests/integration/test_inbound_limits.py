@@ -88,7 +88,7 @@ def test_a_retry_without_the_drivers_token_never_gets_the_drivers_replies(assist
     assert "운행 중 사고 발생 후 미신고" in str(answer)
     for stranger in (None, mint_driver_token("D-1002", TEST_SECRET)):
         replayed = q3_turn(assistant, sender, "010-1234-5678", stranger, "turn-3", retry=True)
-        assert "운행 중 사고 발생 후 미신고" not in replayed.text
+        assert "운행 중 사고 발생 후 미신고" not in str(replayed.json())
 
 
 @pytest.mark.parametrize("retry", [False, True])  # the replay kept in memory; the one read from the conversation
@@ -99,9 +99,9 @@ def test_a_retry_with_the_drivers_token_expired_since_never_replays_the_reason(a
     assert "운행 중 사고 발생 후 미신고" in str(answer)
     time.sleep(max(0.0, jwt.decode(token, options={"verify_signature": False})["exp"] - time.time() + 1.5))
     replayed = q3_turn(assistant, sender, "010-1234-5678", token, "turn-3", retry=retry)
-    assert replayed.status_code == 401 and "운행 중 사고 발생 후 미신고" not in replayed.text
+    assert replayed.status_code == 401 and "운행 중 사고 발생 후 미신고" not in str(replayed.json())
     fresh = q3_turn(assistant, sender, "010-1234-5678", mint_driver_token("D-1001", TEST_SECRET), "turn-3", retry=retry)
-    assert "운행 중 사고 발생 후 미신고" in fresh.text  # the app's new token gets the answer it missed
+    assert "운행 중 사고 발생 후 미신고" in str(fresh.json())  # the app's new token gets the answer it missed
 
 
 def test_messages_someone_else_sends_under_a_drivers_sender_id_do_not_spend_the_drivers_allowance(assistant, sender):

@@ -41,7 +41,8 @@ def test_a_name_is_taken_out_of_its_polite_wrapping(answer, name):
 @pytest.mark.parametrize(
     "answer",
     ["위탁콜이 뭐예요", "네", "모르겠어요", "상담원 연결해줘", "010-1234-5678", "ㅋㅋㅋ", "abc",
-     "서울이요", "카모요", "잘 모르겠는데요", "기억이 안 나요", "위탁콜이요"],
+     "서울이요", "카모요", "잘 모르겠는데요", "기억이 안 나요", "위탁콜이요",
+     "서귀포는요", "경주는?", "제천도요"],  # a place with its particle reads like a four-syllable name
 )
 def test_what_is_not_a_name_is_refused(answer):
     assert extract_driver_name(answer) is None
