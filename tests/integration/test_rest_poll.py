@@ -4,6 +4,7 @@ the assist API."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 import pytest
@@ -65,7 +66,7 @@ def test_another_driver_cannot_poll_someone_elses_conversation(assistant):
     sender, token = f"poll-{uuid.uuid4().hex}", mint_driver_token("D-1007", TEST_SECRET)
     taken_and_answered(assistant, sender, "A-POLL-3", "D-1007 기사님께만 보이는 답변입니다.", token)
     other = poll(assistant, sender, mint_driver_token("D-1002", TEST_SECRET))
-    assert other.status_code == 403 and "D-1007 기사님께만" not in other.text
+    assert other.status_code == 403 and "D-1007 기사님께만" not in json.dumps(other.json(), ensure_ascii=False)
     assert poll(assistant, sender).status_code == 403  # nor a client without a token
 
 
