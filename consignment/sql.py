@@ -18,7 +18,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 
-POOL_SIZE = 4  # the worker threads that read at once; more wait briefly, never fail (overflow)
+# connections kept open; as many again may open under a burst (overflow), and beyond that a read
+# waits up to SQLAlchemy's 30 s pool_timeout, then fails (the turn gets the apology, nothing is made up)
+POOL_SIZE = 4
 
 
 def create_engine(url: str) -> sa.engine.Engine:
