@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Deque, Dict, FrozenSet, Iterable, Optional
 
 from consignment import metrics, settings
-from consignment.identity import TOKEN_METADATA_KEY, token_holder
+from consignment.identity import TOKEN_METADATA_KEY, mask_tokens_in, token_holder
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,9 @@ class InboundGuard:
         payload, and so does a bare intent (/affirm); Rasa's own commands that change the
         conversation (/restart, /session_start, /back: they would un-pause a conversation an
         agent owns) and payloads that set entities (/inform{…}) are read as the words typed."""
-        text = text.strip()
+        # a token pasted into the chat is no words to understand: the NLU sees the mask the stored
+        # conversation keeps, not a random string whose reading would change with each token
+        text = mask_tokens_in(text.strip())
         if text.startswith(INTENT_PREFIX) and text not in self.offered_payloads:
             intent = text[len(INTENT_PREFIX):]
             if intent not in self.intents:  # a command, entities, or no intent of this assistant
