@@ -15,10 +15,9 @@ from actions.common import (
     entity_values,
     in_staff_channel,
     latest_intent,
-    latest_text,
     run_blocking,
 )
-from actions.restriction_followup import answer_followup, asks_about_the_answer, right_after_the_answer
+from actions.restriction_followup import answer_followup, reads_as_a_followup
 from consignment import metrics
 from consignment.assist_store import default_store
 from consignment.handoff import (
@@ -30,7 +29,6 @@ from consignment.handoff import (
     handoff_packet,
 )
 from consignment.restriction import HANDOFF, other_call_types
-from consignment.vocabulary import vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -129,9 +127,7 @@ class ActionAskRephrase(Action):
         handed_over = await hand_over_another_call_type(dispatcher, tracker)
         if handed_over is not None:
             return handed_over
-        if (right_after_the_answer(tracker) and asks_about_the_answer(tracker)
-                and not vocabulary().uncovered_topic(latest_text(tracker))):
-            # an unsure reading right after the Q3 answer, with a follow-up's word: about that answer
+        if reads_as_a_followup(tracker):  # an unsure reading right after the Q3 answer, about it
             await answer_followup(dispatcher, tracker)
             return []
         dispatcher.utter_message(response="utter_default")

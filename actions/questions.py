@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity_values, latest_intent, latest_text, offer_rating
 from actions.handoff import hand_over_another_call_type
-from actions.restriction_followup import answer_followup, asks_about_the_answer, right_after_the_answer
+from actions.restriction_followup import answer_followup, asks_about_the_answer, reads_as_a_followup
 from consignment.regions import ASKING_BACK, region_answer_lines, region_mentions
 from consignment.vocabulary import vocabulary
 
@@ -85,13 +85,11 @@ class ActionAnswerOutOfScope(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        text = latest_text(tracker)
-        # right after the Q3 answer "그건 언제까지예요?" reads like small talk to the NLU, but asks
-        # about that answer — unless it names a topic the article does not cover (수수료 언제 정산돼요?)
-        if right_after_the_answer(tracker) and asks_about_the_answer(tracker) and not vocabulary().uncovered_topic(text):
+        if reads_as_a_followup(tracker):  # "그건 언제까지예요?" right after the Q3 answer
             await answer_followup(dispatcher, tracker)
             return []
-        about_partner_app = bool(entity_values(tracker, "partner_app")) or vocabulary().mentions_partner_app(text)
+        about_partner_app = bool(entity_values(tracker, "partner_app")) or vocabulary().mentions_partner_app(
+            latest_text(tracker))
         dispatcher.utter_message(response="utter_out_of_scope_partner_app" if about_partner_app else "utter_out_of_scope")
         return []
 

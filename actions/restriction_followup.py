@@ -56,6 +56,14 @@ def right_after_the_answer(tracker: Tracker) -> bool:
     return False
 
 
+def reads_as_a_followup(tracker: Tracker) -> bool:
+    """A message the NLU read as out of scope or could not place that is a follow-up all the
+    same: right after the Q3 answer, with a follow-up's word, about no topic the article leaves out
+    ("수수료 언제 정산돼요?" is not one)."""
+    return (right_after_the_answer(tracker) and asks_about_the_answer(tracker)
+            and not vocabulary().uncovered_topic(latest_text(tracker)))
+
+
 async def answer_followup(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """The article's line for the answer the driver got (q3_outcome); an end date only from the
     record, for the driver who passed 본인확인 and still holds a valid token."""

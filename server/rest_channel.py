@@ -204,16 +204,19 @@ class DriverRestInput(RestInput):
             if not (isinstance(message_id, str) and 0 < len(message_id) <= MAX_MESSAGE_ID_CHARS):
                 message_id = None
             # a retry gets the replies of the turn that ran — which may hold a suspension reason: to a
-            # driver's chat only with a token still in force (the turn itself checked it then)
-            replay_refused = driver_id is not None and message_id is not None and not token_in_force(token)
+            # driver's chat only with a token still in force (the turn itself checked it then); the
+            # token is checked only when there is something to replay, never on every turn
+            def replay_refused() -> bool:
+                return driver_id is not None and not token_in_force(token)
+
             if message_id and not await turns.begin(sender, message_id, holder):
                 done = await turns.replies(sender, message_id, holder, RETRY_WAIT_S)
                 if done is not None:  # the retry of a turn that ran: its replies, not a second run
-                    if replay_refused:
+                    if replay_refused():
                         return reply(sender, "token_expired_retry", 401)
                     return response.json(done)
             if message_id and body.get("retry") is True:
-                if replay_refused:
+                if replay_refused():
                     await turns.abandon(sender, message_id)
                     return reply(sender, "token_expired_retry", 401)
                 try:

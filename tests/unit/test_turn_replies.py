@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from server import shared_state
 from server.shared_state import TurnReplies
 
@@ -16,9 +18,14 @@ class Clock:
         return self.now
 
 
-def test_a_turn_older_than_the_time_is_forgotten_and_a_newer_one_is_kept(monkeypatch):
-    clock = Clock()
-    monkeypatch.setattr(shared_state.time, "monotonic", clock)
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    fixed = Clock()
+    monkeypatch.setattr(shared_state.time, "monotonic", fixed)
+    return fixed
+
+
+def test_a_turn_older_than_the_time_is_forgotten_and_a_newer_one_is_kept(clock):
     turns = TurnReplies(ttl_s=600)
 
     async def scenario():
@@ -36,9 +43,7 @@ def test_a_turn_older_than_the_time_is_forgotten_and_a_newer_one_is_kept(monkeyp
     assert second == [{"text": "둘째 턴"}]
 
 
-def test_a_finished_turn_counts_its_time_from_when_its_replies_were_stored(monkeypatch):
-    clock = Clock()
-    monkeypatch.setattr(shared_state.time, "monotonic", clock)
+def test_a_finished_turn_counts_its_time_from_when_its_replies_were_stored(clock):
     turns = TurnReplies(ttl_s=600)
 
     async def scenario():
