@@ -32,7 +32,8 @@ TOKEN_METADATA_KEY = "driver_token"
 # get the answer instead (CONTRACT §4), as a tokenless REST turn is after its failed check
 TOKENLESS_CHANNELS = ("kakao",)
 # a JWT anywhere in a text (a driver pasting their link into the chat): never stored
-_JWT = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
+# base64url only: Python's \w would take the Korean typed straight after a token ("…입니다") into the mask
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 TOKEN_MASK = "[token]"
 # After this many failed 본인확인 for one driver within the window, no lookup runs for that
 # driver until the window has passed (CONTRACT §4): an agent can still help.

@@ -109,7 +109,8 @@ def _is_domain_word(word: str) -> bool:
     return word in places or bare in places or any(word.startswith(known) for known in vocabulary_words)
 
 
-_PLACE_PARTICLES = "은는이가도만"
+# not 은 or 이: given names end in them (안성은, 하남이), and a name must never be refused
+_PLACE_PARTICLES = "는가도만"
 
 
 @functools.lru_cache(maxsize=1)

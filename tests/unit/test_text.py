@@ -48,6 +48,11 @@ def test_what_is_not_a_name_is_refused(answer):
     assert extract_driver_name(answer) is None
 
 
+@pytest.mark.parametrize("answer,name", [("안성은입니다", "안성은"), ("홍성은이요", "홍성은"), ("고성은", "고성은")])
+def test_a_name_that_starts_like_a_place_is_still_a_name(answer, name):
+    assert extract_driver_name(answer) == name
+
+
 def test_jamo_spelling_makes_one_letter_typos_close():
     assert to_jamo("콜마너") == "ㅋㅗㄹㅁㅏㄴㅓ"
     assert to_jamo("콜마나")[:-1] == to_jamo("콜마너")[:-1]
